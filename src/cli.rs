@@ -1,0 +1,68 @@
+//! The command line as clap sees it: raw values only. Turning them into a
+//! validated run is each command's job (`cmd/`).
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "leadsift", version, about = "Qualify sales lead exports into lead, prospect and opportunity files", propagate_version = true)]
+#[command(after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Qualify one or more CSV exports and write the stage files and a summary.
+    #[command(after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json")]
+    Run(RunArgs),
+    /// Validate a rules file and show what it defines.
+    #[command(after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// CSV files to read, in order; `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Rules file (TOML); without it the built-in rules/default.toml applies.
+    #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
+    pub rules: Option<PathBuf>,
+    /// Output directory, created if missing.
+    #[arg(short, long, value_name = "DIR", default_value = "leadsift-out", env = "LEADSIFT_OUT")]
+    pub out: PathBuf,
+    /// Worker threads [default: all cores].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Progress bar on stderr: `auto` shows it when stderr is a terminal.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
+    pub progress: ProgressMode,
+    /// Print nothing on stderr but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the summary JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write cells exactly as read, without defusing spreadsheet formulas
+    /// (for machine-to-machine use).
+    #[arg(long)]
+    pub no_sanitize: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Rules file (TOML); without it the built-in rules are checked.
+    #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,47 @@
+//! leadsift: qualify sales lead exports into lead, prospect, opportunity,
+//! disqualified and rejected files, with a summary.
+//!
+//! The binary is a thin wrapper around [`main_with_args`]; everything else
+//! lives here, where the tests reach it.
+
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod input;
+pub mod output;
+pub mod pipeline;
+pub mod row;
+pub mod rules;
+pub mod summary;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use error::EXIT_USAGE;
+
+/// Parses the command line, runs the command, and returns the exit status.
+/// Errors are printed here, on stderr, as `leadsift: <message>`.
+pub fn main_with_args<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => cmd::run::execute(a),
+        Command::Check(a) => cmd::check::execute(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("leadsift: {e}");
+            e.exit_code()
+        }
+    }
+}

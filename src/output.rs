@@ -1,0 +1,192 @@
+//! Output files: the column layout, spreadsheet-safe cells, and files that
+//! appear whole or not at all.
+//!
+//! Every output is written to a temporary file in the output directory and
+//! renamed over its target only after a checked flush and sync, so a run
+//! that fails leaves the previous outputs as they were. `summary.json` is
+//! renamed last: its presence with a new timestamp marks a complete run.
+
+use std::borrow::Cow;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::Error;
+use crate::rules::{Compiled, Stage};
+
+/// Prefix of temporary files in the output directory.
+pub const TEMP_PREFIX: &str = ".leadsift-tmp-";
+
+/// A file written under a temporary name and renamed into place on commit.
+pub struct AtomicFile {
+    target: PathBuf,
+    out: BufWriter<NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(dir: &Path, name: &str) -> Result<AtomicFile, Error> {
+        let target = dir.join(name);
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(&format!("-{name}"))
+            .tempfile_in(dir)
+            .map_err(|e| Error::Output(target.display().to_string(), format!("cannot create a temporary file: {e}")))?;
+        Ok(AtomicFile { target, out: BufWriter::with_capacity(1 << 20, tmp) })
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.out.write_all(bytes).map_err(|e| self.error(e))
+    }
+
+    /// Flushes, syncs and renames over the target.
+    pub fn commit(self) -> Result<(), Error> {
+        let target = self.target.clone();
+        let err = |e: std::io::Error| Error::Output(target.display().to_string(), format!("cannot write: {e}"));
+        let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(&target).map_err(|e| err(e.error))?;
+        Ok(())
+    }
+
+    fn error(&self, e: std::io::Error) -> Error {
+        Error::Output(self.target.display().to_string(), format!("cannot write: {e}"))
+    }
+}
+
+/// Prefixes a cell that a spreadsheet would run as a formula with `'`
+/// (OWASP's advice): one that starts, after leading spaces, with `=`, `+`,
+/// `-`, `@`, tab, carriage return or line feed, unless the whole value is a
+/// plain decimal number such as `-12.5`.
+pub fn sanitize(value: &[u8]) -> Cow<'_, [u8]> {
+    let first = value.iter().position(|&b| b != b' ');
+    let risky = matches!(first.map(|i| value[i]), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n'));
+    if !risky || is_plain_number(value) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len() + 1);
+    out.push(b'\'');
+    out.extend_from_slice(value);
+    Cow::Owned(out)
+}
+
+fn is_plain_number(v: &[u8]) -> bool {
+    let s = match std::str::from_utf8(v) {
+        Ok(s) => s.trim(),
+        Err(_) => return false,
+    };
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut parts = body.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The columns of the output files: every input column (the union over all
+/// inputs, in order of first appearance), then leadsift's own.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub input: Vec<String>,
+    pub stage_extra: Vec<String>,
+    pub rejected_extra: Vec<String>,
+}
+
+impl Layout {
+    pub fn new(input: Vec<String>, rules: &Compiled) -> Layout {
+        let mut taken: std::collections::HashSet<String> = input.iter().cloned().collect();
+        let mut name = |base: &str| {
+            let mut n = format!("leadsift_{base}");
+            let mut k = 2;
+            while taken.contains(&n) {
+                n = format!("leadsift_{base}_{k}");
+                k += 1;
+            }
+            taken.insert(n.clone());
+            n
+        };
+        let mut stage_extra = vec![name("stage")];
+        for g in &rules.groups {
+            stage_extra.push(name(&g.name));
+        }
+        for base in ["bant", "reasons", "file", "line", "row"] {
+            stage_extra.push(name(base));
+        }
+        let rejected_extra = vec![
+            stage_extra[0].clone(),
+            name("reject_kind"),
+            name("reject_reason"),
+            stage_extra[stage_extra.len() - 3].clone(),
+            stage_extra[stage_extra.len() - 2].clone(),
+            stage_extra[stage_extra.len() - 1].clone(),
+            name("raw"),
+        ];
+        Layout { input, stage_extra, rejected_extra }
+    }
+
+    pub fn header(&self, stage: Stage) -> Vec<&str> {
+        let extra = if stage == Stage::Rejected { &self.rejected_extra } else { &self.stage_extra };
+        self.input.iter().chain(extra).map(String::as_str).collect()
+    }
+}
+
+/// The five stage files of one run, plus the directory they go in.
+pub struct StageFiles {
+    pub files: Vec<AtomicFile>,
+}
+
+impl StageFiles {
+    pub fn create(dir: &Path, layout: &Layout, sanitize_cells: bool) -> Result<StageFiles, Error> {
+        fs::create_dir_all(dir).map_err(|e| Error::Output(dir.display().to_string(), format!("cannot create the output directory: {e}")))?;
+        let mut files = Vec::new();
+        for stage in Stage::ALL {
+            let mut f = AtomicFile::create(dir, stage.file_name())?;
+            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            for h in layout.header(stage) {
+                let cell = if sanitize_cells { sanitize(h.as_bytes()) } else { Cow::Borrowed(h.as_bytes()) };
+                w.write_field(cell).map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+            }
+            w.write_record(None::<&[u8]>).map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+            let bytes = w.into_inner().map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+            f.write_all(&bytes)?;
+            files.push(f);
+        }
+        Ok(StageFiles { files })
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        for f in self.files {
+            f.commit()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> String {
+        String::from_utf8(sanitize(v.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn formulas_are_defused_numbers_are_not() {
+        assert_eq!(s("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(s("  @SUM(A1)"), "'  @SUM(A1)");
+        assert_eq!(s("+49 30 1234567"), "'+49 30 1234567");
+        assert_eq!(s("-12.5"), "-12.5");
+        assert_eq!(s("+12"), "+12");
+        assert_eq!(s("\tx"), "'\tx");
+        assert_eq!(s("Acme"), "Acme");
+        assert_eq!(s(""), "");
+        assert_eq!(s("-"), "'-");
+    }
+
+    #[test]
+    fn sanitising_twice_changes_nothing_more() {
+        for v in ["=1+1", "@x", "-", "+1 (555)", "plain"] {
+            assert_eq!(s(&s(v)), s(v));
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! From the raw rules file to the compiled form: names resolved to field
+//! slots and list indexes, conditions typed, regular expressions built.
+//!
+//! Every problem is collected with its position; `compile` returns them all
+//! or a [`Compiled`] that evaluation can trust (no name left unresolved, no
+//! type mismatch left for run time).
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::diag::{suggest, Diagnostics, Reporter};
+use super::eval::{Cond, Finder, NumX, TextX};
+use super::expr::{self, CmpOp, Expr, Operand, TextOp};
+use super::raw::{self, RawRules, Text};
+use super::{Origin, Stage};
+use crate::input::aliases;
+
+/// The BANT marks a rule can set, in the order of their bits.
+pub const MARK_NAMES: [&str; 4] = ["budget", "authority", "need", "timeline"];
+
+/// A field the rules read: a named field found through aliases, or a column
+/// named by its header text.
+#[derive(Debug, Clone)]
+pub struct FieldSlot {
+    /// What the rules call it: `email`, or `` `No. of Employees` ``.
+    pub label: String,
+    /// Normalised header names that match, best first.
+    pub aliases: Vec<String>,
+    /// For a backtick column: the exact header text, matched first.
+    pub exact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListDef {
+    pub name: String,
+    pub set: HashSet<String>,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub cap: Option<i64>,
+    pub floor: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub when: Cond,
+    pub when_text: String,
+    pub points: Vec<(usize, i64)>,
+    pub marks: u8,
+    pub disqualify: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Rules ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub origin: Origin,
+    pub sha256: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub slots: Vec<FieldSlot>,
+    pub lists: Vec<ListDef>,
+    pub defines: Vec<(String, String)>,
+    pub groups: Vec<Group>,
+    pub rules: Vec<Rule>,
+    pub usable: Option<(Cond, String, String)>,
+    /// Opportunity then prospect; `None` where the rules give no condition.
+    pub stages: [(Option<Cond>, String); 2],
+    pub warnings: Diagnostics,
+}
+
+/// Names a condition can use in one place of the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Rule,
+    Stage,
+}
+
+/// A compiled operand: text, a number, or a condition.
+enum Val {
+    Text(TextX, bool),
+    Num(NumX),
+    Bool(Cond),
+}
+
+struct Ctx<'r, 's> {
+    rep: &'r mut Reporter<'s>,
+    raw: &'r RawRules,
+    slots: Vec<FieldSlot>,
+    slot_index: HashMap<String, usize>,
+    declared: HashMap<String, Vec<String>>,
+    lists: Vec<ListDef>,
+    defines: HashMap<String, Cond>,
+    groups: Vec<Group>,
+    /// Where the current condition starts in the file, and whether offsets
+    /// inside it map one to one.
+    base: (usize, bool),
+    context: String,
+}
+
+/// Compiles a rules text. `Err` holds every error (and the warnings).
+pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
+    let mut rep = Reporter::new(&origin.display(), text);
+    let raw = raw::read(text, &mut rep);
+    let sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let mut cx = Ctx {
+        rep: &mut rep,
+        raw: &raw,
+        slots: Vec::new(),
+        slot_index: HashMap::new(),
+        declared: HashMap::new(),
+        lists: Vec::new(),
+        defines: HashMap::new(),
+        groups: Vec::new(),
+        base: (0, false),
+        context: String::new(),
+    };
+    cx.fields();
+    cx.lists(&origin);
+    cx.groups();
+    let defines = cx.defines();
+    let usable = cx.usable();
+    let rules = cx.rules();
+    let stages = cx.stages();
+    for l in &cx.lists {
+        if !l.used {
+            let at = raw.lists.iter().find(|r| r.name.value == l.name).map_or(0, |r| r.name.span.start);
+            cx.rep.warn(at, Some(&format!("list `{}`", l.name)), "defined but never used");
+        }
+    }
+    let (slots, lists, groups) = (cx.slots, cx.lists, cx.groups);
+    let diags = std::mem::take(&mut rep.out);
+    if diags.errors() > 0 {
+        return Err(diags);
+    }
+    Ok(Compiled {
+        origin,
+        sha256,
+        name: raw.name.map(|t| t.value),
+        description: raw.description.map(|t| t.value),
+        slots,
+        lists,
+        defines,
+        groups,
+        rules,
+        usable,
+        stages,
+        warnings: diags,
+    })
+}
+
+impl Ctx<'_, '_> {
+    fn err(&mut self, at: usize, msg: impl Into<String>) {
+        let ctx = (!self.context.is_empty()).then_some(self.context.as_str());
+        let ctx = ctx.map(str::to_string);
+        self.rep.error(at, ctx.as_deref(), msg);
+    }
+
+    /// An error at an offset inside the condition being compiled.
+    fn err_in(&mut self, offset: usize, msg: impl Into<String>) {
+        let at = if self.base.1 { self.base.0 + offset } else { self.base.0 };
+        self.err(at, msg);
+    }
+
+    fn fields(&mut self) {
+        for (name, aliases) in &self.raw.fields {
+            if !is_identifier(&name.value) {
+                self.rep.error(name.span.start, Some("[fields]"), format!("`{}` is not a usable field name: use letters, digits and `_`", name.value));
+                continue;
+            }
+            let norm = aliases.iter().map(|a| aliases::normalise(&a.value)).collect();
+            self.declared.insert(name.value.clone(), norm);
+        }
+    }
+
+    fn lists(&mut self, origin: &Origin) {
+        for l in &self.raw.lists {
+            let ctx = format!("list `{}`", l.name.value);
+            let mut set: HashSet<String> = l.entries.iter().map(|e| e.value.trim().to_lowercase()).collect();
+            if let Some(file) = &l.file {
+                match origin.read_list(&file.value) {
+                    Ok(text) => set.extend(
+                        text.lines().map(|x| x.trim()).filter(|x| !x.is_empty() && !x.starts_with('#')).map(str::to_lowercase),
+                    ),
+                    Err(e) => self.rep.error(file.span.start, Some(&ctx), e),
+                }
+            }
+            self.lists.push(ListDef { name: l.name.value.clone(), set, used: false });
+        }
+    }
+
+    fn groups(&mut self) {
+        match &self.raw.groups {
+            None => {
+                for name in ["fit", "engagement"] {
+                    self.groups.push(Group { name: name.into(), cap: None, floor: None });
+                }
+            }
+            Some(gs) => {
+                for g in gs {
+                    if self.groups.iter().any(|x| x.name == g.name.value) {
+                        self.rep.error(g.name.span.start, None, format!("group `{}` is declared twice", g.name.value));
+                    }
+                    if let (Some(c), Some(f)) = (g.cap, g.floor) {
+                        if f > c {
+                            self.rep.error(g.name.span.start, None, format!("group `{}`: floor {f} is above cap {c}", g.name.value));
+                        }
+                    }
+                    self.groups.push(Group { name: g.name.value.clone(), cap: g.cap, floor: g.floor });
+                }
+            }
+        }
+    }
+
+    fn defines(&mut self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, text) in &self.raw.defines {
+            self.context = format!("define `{}`", name.value);
+            if let Some(c) = self.condition(text, Scope::Rule) {
+                self.defines.insert(name.value.clone(), c);
+            }
+            out.push((name.value.clone(), text.value.clone()));
+        }
+        self.context.clear();
+        out
+    }
+
+    fn usable(&mut self) -> Option<(Cond, String, String)> {
+        let (when, reason) = self.raw.usable.as_ref()?;
+        self.context = "[usable]".into();
+        let c = self.condition(when, Scope::Rule);
+        self.context.clear();
+        let reason = reason.as_ref().map_or("not usable", |r| r.value.as_str());
+        Some((c?, when.value.clone(), reason.to_string()))
+    }
+
+    fn rules(&mut self) -> Vec<Rule> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for r in &self.raw.rules {
+            self.context = format!("rule `{}`", r.id.value);
+            if let Some(first) = seen.insert(r.id.value.clone(), r.id.span.start) {
+                let (line, _) = self.rep.position(first);
+                self.err(r.id.span.start, format!("duplicate rule id (first used on line {line})"));
+            }
+            let mut points = Vec::new();
+            for (g, p) in &r.points {
+                match self.groups.iter().position(|x| x.name == g.value) {
+                    Some(i) => points.push((i, *p)),
+                    None => {
+                        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+                        let hint = suggest(&g.value, names.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                        self.err(g.span.start, format!("unknown key `{}`: not a rule key nor a score group (groups: {}){hint}", g.value, names.join(", ")));
+                    }
+                }
+            }
+            let marks = self.marks(&r.marks);
+            let when = r.when.as_ref().and_then(|w| self.condition(w, Scope::Rule));
+            if points.is_empty() && marks == 0 && r.disqualify.is_none() {
+                self.rep.warn(r.id.span.start, Some(&self.context.clone()), "gives no points, marks nor disqualification");
+            }
+            if let Some(when) = when {
+                out.push(Rule {
+                    id: r.id.value.clone(),
+                    when,
+                    when_text: r.when.as_ref().map(|w| w.value.clone()).unwrap_or_default(),
+                    points,
+                    marks,
+                    disqualify: r.disqualify.as_ref().map(|d| d.value.clone()),
+                    note: r.note.as_ref().map(|n| n.value.clone()),
+                });
+            }
+        }
+        self.context.clear();
+        out
+    }
+
+    fn marks(&mut self, names: &[Text]) -> u8 {
+        let mut bits = 0;
+        for m in names {
+            match MARK_NAMES.iter().position(|n| *n == m.value) {
+                Some(i) => bits |= 1 << i,
+                None => self.err(m.span.start, format!("unknown mark `{}`; marks are {}", m.value, MARK_NAMES.join(", "))),
+            }
+        }
+        bits
+    }
+
+    fn stages(&mut self) -> [(Option<Cond>, String); 2] {
+        let mut out = [(None, String::new()), (None, String::new())];
+        for (name, text) in &self.raw.stages {
+            self.context = format!("stage `{}`", name.value);
+            let slot = match name.value.as_str() {
+                "opportunity" => 0,
+                "prospect" => 1,
+                "lead" => {
+                    self.err(name.span.start, "`lead` is the fallback stage and takes no condition");
+                    continue;
+                }
+                other => {
+                    self.err(name.span.start, format!("unknown stage `{other}`; the stages with conditions are opportunity and prospect"));
+                    continue;
+                }
+            };
+            out[slot] = (self.condition(text, Scope::Stage), text.value.clone());
+        }
+        self.context.clear();
+        out
+    }
+
+    /// Parses and compiles one condition string from the file.
+    fn condition(&mut self, text: &Text, scope: Scope) -> Option<Cond> {
+        self.base = self.rep.string_origin(&text.span, &text.value);
+        let ast = match expr::parse(&text.value) {
+            Ok(a) => a,
+            Err(e) => {
+                self.err_in(e.at, e.message);
+                return None;
+            }
+        };
+        let before = self.rep.out.errors();
+        let c = self.cond(&ast, scope);
+        (self.rep.out.errors() == before).then_some(c)
+    }
+
+    fn cond(&mut self, e: &Expr, scope: Scope) -> Cond {
+        match e {
+            Expr::And(items) => Cond::And(items.iter().map(|i| self.cond(i, scope)).collect()),
+            Expr::Or(items) => Cond::Or(items.iter().map(|i| self.cond(i, scope)).collect()),
+            Expr::Not(inner) => Cond::Not(Box::new(self.cond(inner, scope))),
+            Expr::Cmp(l, op, r) => self.compare(l, *op, r, scope),
+            Expr::Text(l, op, pat, at) => {
+                let t = self.text_operand(l, scope, "a text test");
+                self.text_test(t, *op, pat, *at)
+            }
+            Expr::In(l, list, at, negated) => {
+                let t = self.text_operand(l, scope, "`in`");
+                let c = match self.lists.iter().position(|x| x.name == *list) {
+                    Some(i) => {
+                        self.lists[i].used = true;
+                        Cond::InList(t, i)
+                    }
+                    None => {
+                        let names: Vec<String> = self.lists.iter().map(|l| l.name.clone()).collect();
+                        let hint = suggest(list, names.iter().map(String::as_str)).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                        self.err_in(*at, format!("unknown list `{list}`{hint}"));
+                        Cond::Const(false)
+                    }
+                };
+                if *negated {
+                    Cond::Not(Box::new(c))
+                } else {
+                    c
+                }
+            }
+            Expr::Empty(l, present) => {
+                let t = self.text_operand(l, scope, "`is empty`");
+                let c = Cond::Empty(t);
+                if *present {
+                    Cond::Not(Box::new(c))
+                } else {
+                    c
+                }
+            }
+            Expr::Bare(op) => match self.operand(op, scope) {
+                Val::Bool(c) => c,
+                Val::Text(TextX::Field(_), _) => {
+                    let name = op_name(op);
+                    self.err_in(op.at(), format!("`{name}` is a field, not a condition; did you mean `{name} is present`?"));
+                    Cond::Const(false)
+                }
+                _ => {
+                    self.err_in(op.at(), "a value is not a condition: compare it (`>= 10`, `= \"yes\"`) or test it (`is present`)");
+                    Cond::Const(false)
+                }
+            },
+        }
+    }
+
+    fn compare(&mut self, l: &Operand, op: CmpOp, r: &Operand, scope: Scope) -> Cond {
+        let (lv, rv) = (self.operand(l, scope), self.operand(r, scope));
+        match (lv, rv) {
+            (Val::Bool(_), _) | (_, Val::Bool(_)) => {
+                self.err_in(l.at(), "a condition cannot be compared; combine conditions with `and`, `or`, `not`");
+                Cond::Const(false)
+            }
+            (Val::Num(a), Val::Num(b)) => Cond::Num(a, op, b),
+            (Val::Num(_), Val::Text(_, true)) | (Val::Text(_, true), Val::Num(_)) => {
+                let at = if matches!(r, Operand::Str(..)) { r.at() } else { l.at() };
+                self.err_in(at, "a number compared with text: write the number without quotes");
+                Cond::Const(false)
+            }
+            (Val::Num(a), Val::Text(t, false)) => Cond::Num(a, op, NumX::Read(t)),
+            (Val::Text(t, false), Val::Num(b)) => Cond::Num(NumX::Read(t), op, b),
+            (Val::Text(a, _), Val::Text(b, _)) => Cond::Text(a, op, b),
+        }
+    }
+
+    fn text_test(&mut self, t: TextX, op: TextOp, pat: &str, at: usize) -> Cond {
+        match op {
+            TextOp::Matches => match Regex::new(pat) {
+                Ok(re) => Cond::Matches(t, Box::new(re)),
+                Err(e) => {
+                    let msg = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+                    self.err_in(at, format!("bad regular expression: {msg}"));
+                    Cond::Const(false)
+                }
+            },
+            TextOp::Contains => {
+                let lower = pat.to_lowercase();
+                let finder = if lower.is_ascii() {
+                    match AhoCorasick::builder().ascii_case_insensitive(true).build([&lower]) {
+                        Ok(ac) => Finder::Ascii(Box::new(ac)),
+                        Err(_) => Finder::Folded(lower),
+                    }
+                } else {
+                    Finder::Folded(lower)
+                };
+                Cond::Contains(t, finder)
+            }
+            TextOp::StartsWith => Cond::StartsWith(t, pat.to_lowercase()),
+            TextOp::EndsWith => Cond::EndsWith(t, pat.to_lowercase()),
+        }
+    }
+
+    fn text_operand(&mut self, op: &Operand, scope: Scope, what: &str) -> TextX {
+        match self.operand(op, scope) {
+            Val::Text(t, _) => t,
+            _ => {
+                self.err_in(op.at(), format!("{what} needs text on its left, such as a field"));
+                TextX::Lit(String::new())
+            }
+        }
+    }
+
+    fn operand(&mut self, op: &Operand, scope: Scope) -> Val {
+        match op {
+            Operand::Str(s, _) => Val::Text(TextX::Lit(s.trim().to_lowercase()), true),
+            Operand::Num(n, _) => Val::Num(NumX::Lit(*n)),
+            Operand::Column(c, _) => Val::Text(TextX::Field(self.column_slot(c)), false),
+            Operand::Name(n, at) => self.name(n, *at, scope),
+            Operand::Call(f, args, at) => self.call(f, args, *at, scope),
+        }
+    }
+
+    fn name(&mut self, n: &str, at: usize, scope: Scope) -> Val {
+        if let Some(i) = self.groups.iter().position(|g| g.name == n) {
+            if scope == Scope::Stage {
+                return Val::Num(NumX::Group(i));
+            }
+            self.err_in(at, format!("group `{n}` is only known once every rule has run: use it in [stages]"));
+            return Val::Num(NumX::Lit(0.0));
+        }
+        if n == "total" && scope == Scope::Stage {
+            return Val::Num(NumX::Total);
+        }
+        if let Some(c) = self.defines.get(n) {
+            return Val::Bool(c.clone());
+        }
+        if self.raw.defines.iter().any(|(d, _)| d.value == n) {
+            self.err_in(at, format!("`{n}` is defined later in [define] (or has an error); a definition can only use the ones above it"));
+            return Val::Bool(Cond::Const(false));
+        }
+        match n {
+            "true" => return Val::Bool(Cond::Const(true)),
+            "false" => return Val::Bool(Cond::Const(false)),
+            "email_domain" => return Val::Text(TextX::Domain(Box::new(TextX::Field(self.field_slot("email")))), false),
+            _ => {}
+        }
+        if self.declared.contains_key(n) || aliases::builtin(n).is_some() {
+            return Val::Text(TextX::Field(self.field_slot(n)), false);
+        }
+        let mut known: Vec<String> = aliases::BUILTIN.iter().map(|(f, _)| f.to_string()).collect();
+        known.extend(self.declared.keys().cloned());
+        known.extend(self.raw.defines.iter().map(|(d, _)| d.value.clone()));
+        known.push("email_domain".into());
+        if scope == Scope::Stage {
+            known.extend(self.groups.iter().map(|g| g.name.clone()));
+        }
+        let hint = match suggest(n, known.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`? "),
+            None => String::new(),
+        };
+        self.err_in(at, format!("unknown field `{n}`; {hint}declare it under [fields] or name a column in backticks: `{n}`"));
+        Val::Text(TextX::Lit(String::new()), false)
+    }
+
+    fn call(&mut self, f: &str, args: &[Operand], at: usize, scope: Scope) -> Val {
+        let one_text = |cx: &mut Self| -> TextX {
+            if args.len() != 1 {
+                cx.err_in(at, format!("`{f}` takes one value"));
+                return TextX::Lit(String::new());
+            }
+            cx.text_operand(&args[0], scope, &format!("`{f}`"))
+        };
+        match f {
+            "domain" => Val::Text(TextX::Domain(Box::new(one_text(self))), false),
+            "length" => Val::Num(NumX::Length(one_text(self))),
+            "digits" => Val::Num(NumX::Digits(one_text(self))),
+            "number" => Val::Num(NumX::Read(one_text(self))),
+            "marks" if args.is_empty() => Val::Num(NumX::MarkCount),
+            "marked" => {
+                if args.is_empty() {
+                    self.err_in(at, "`marked` needs at least one mark: marked(budget, authority, need, timeline)");
+                }
+                let mut bits = 0u8;
+                for a in args {
+                    match a {
+                        Operand::Name(m, _) if MARK_NAMES.contains(&m.as_str()) => {
+                            bits |= 1 << MARK_NAMES.iter().position(|x| x == m).unwrap_or(0);
+                        }
+                        other => self.err_in(other.at(), format!("`marked` takes mark names: {}", MARK_NAMES.join(", "))),
+                    }
+                }
+                if scope == Scope::Rule {
+                    self.err_in(at, "marks are only known once every rule has run: use `marked` in [stages]");
+                }
+                Val::Bool(Cond::Marked(bits))
+            }
+            _ => {
+                let known = ["domain", "length", "digits", "number", "marked", "marks"];
+                let hint = suggest(f, known).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                self.err_in(at, format!("unknown function `{f}`{hint}; functions are {}", known.join(", ")));
+                Val::Text(TextX::Lit(String::new()), false)
+            }
+        }
+    }
+
+    fn field_slot(&mut self, name: &str) -> usize {
+        let key = format!("field:{name}");
+        if let Some(&i) = self.slot_index.get(&key) {
+            return i;
+        }
+        let mut list: Vec<String> = self.declared.get(name).cloned().unwrap_or_default();
+        list.push(aliases::normalise(name));
+        if let Some(b) = aliases::builtin(name) {
+            list.extend(b.iter().map(|a| aliases::normalise(a)));
+        }
+        let mut seen = HashSet::new();
+        list.retain(|a| seen.insert(a.clone()));
+        self.push_slot(key, FieldSlot { label: name.to_string(), aliases: list, exact: None })
+    }
+
+    fn column_slot(&mut self, header: &str) -> usize {
+        let key = format!("column:{header}");
+        if let Some(&i) = self.slot_index.get(&key) {
+            return i;
+        }
+        let slot = FieldSlot { label: format!("`{header}`"), aliases: vec![aliases::normalise(header)], exact: Some(header.to_string()) };
+        self.push_slot(key, slot)
+    }
+
+    fn push_slot(&mut self, key: String, slot: FieldSlot) -> usize {
+        self.slots.push(slot);
+        self.slot_index.insert(key, self.slots.len() - 1);
+        self.slots.len() - 1
+    }
+}
+
+fn op_name(op: &Operand) -> String {
+    match op {
+        Operand::Name(n, _) => n.clone(),
+        Operand::Column(c, _) => format!("`{c}`"),
+        _ => "value".into(),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+impl Compiled {
+    pub fn stage_condition(&self, stage: Stage) -> Option<(&Cond, &str)> {
+        let i = match stage {
+            Stage::Opportunity => 0,
+            Stage::Prospect => 1,
+            _ => return None,
+        };
+        self.stages[i].0.as_ref().map(|c| (c, self.stages[i].1.as_str()))
+    }
+}

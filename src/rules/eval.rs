@@ -1,0 +1,282 @@
+//! Evaluating compiled rules on one row: a pure function of the row, the
+//! rules and the column binding, writing into a reusable [`Verdict`].
+//!
+//! Semantics (documented in RULES.md): cells are trimmed; text tests ignore
+//! case; a comparison with an empty or unreadable value is false; rules are
+//! evaluated in file order and all of them run, so that the reasons column
+//! lists every rule that fired; caps apply after all rules; disqualification
+//! outranks every stage.
+
+use aho_corasick::AhoCorasick;
+use csv::StringRecord;
+use regex::Regex;
+
+use super::expr::CmpOp;
+use super::value::{eq_folded, lower_into, read_number};
+use super::{Compiled, Stage};
+
+#[derive(Debug, Clone)]
+pub enum Finder {
+    Ascii(Box<AhoCorasick>),
+    Folded(String),
+}
+
+/// A text value.
+#[derive(Debug, Clone)]
+pub enum TextX {
+    Field(usize),
+    /// The part after the last `@`.
+    Domain(Box<TextX>),
+    /// A literal, already trimmed and lowercased.
+    Lit(String),
+}
+
+/// A number value.
+#[derive(Debug, Clone)]
+pub enum NumX {
+    Lit(f64),
+    Read(TextX),
+    Length(TextX),
+    Digits(TextX),
+    Group(usize),
+    Total,
+    MarkCount,
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Const(bool),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Num(NumX, CmpOp, NumX),
+    Text(TextX, CmpOp, TextX),
+    Contains(TextX, Finder),
+    StartsWith(TextX, String),
+    EndsWith(TextX, String),
+    Matches(TextX, Box<Regex>),
+    InList(TextX, usize),
+    Empty(TextX),
+    Marked(u8),
+}
+
+/// One row as the rules see it: a record and, for each field slot of the
+/// rules, the column it was found in.
+pub struct RowView<'a> {
+    pub record: &'a StringRecord,
+    pub columns: &'a [Option<usize>],
+}
+
+impl RowView<'_> {
+    fn field(&self, slot: usize) -> &str {
+        self.columns.get(slot).copied().flatten().and_then(|c| self.record.get(c)).map_or("", str::trim)
+    }
+}
+
+/// Reusable buffers, one per worker thread.
+#[derive(Default)]
+pub struct Scratch {
+    a: String,
+    b: String,
+}
+
+/// Where a row goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not usable (the `[usable]` condition failed).
+    Unusable,
+    /// Disqualified by the rule at this index.
+    Disqualified(usize),
+    Staged(Stage),
+}
+
+/// The result of evaluating one row. Reused across rows.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// Points per group, after caps.
+    pub totals: Vec<i64>,
+    /// Points per group, before caps.
+    pub raw_totals: Vec<i64>,
+    pub marks: u8,
+    /// Indexes of the rules that fired, in file order.
+    pub fired: Vec<usize>,
+}
+
+impl Verdict {
+    pub fn new(groups: usize) -> Self {
+        Verdict { outcome: Outcome::Unusable, totals: vec![0; groups], raw_totals: vec![0; groups], marks: 0, fired: Vec::new() }
+    }
+
+    pub fn stage(&self) -> Stage {
+        match self.outcome {
+            Outcome::Unusable => Stage::Rejected,
+            Outcome::Disqualified(_) => Stage::Disqualified,
+            Outcome::Staged(s) => s,
+        }
+    }
+}
+
+impl Compiled {
+    /// Evaluates every rule on one row.
+    pub fn evaluate(&self, row: &RowView, scratch: &mut Scratch, v: &mut Verdict) {
+        v.fired.clear();
+        v.marks = 0;
+        v.totals.iter_mut().for_each(|t| *t = 0);
+        v.raw_totals.iter_mut().for_each(|t| *t = 0);
+        let ev = Eval { rules: self, row, verdict: None };
+        if let Some((usable, _, _)) = &self.usable {
+            if !ev.cond(usable, scratch) {
+                v.outcome = Outcome::Unusable;
+                return;
+            }
+        }
+        let mut disqualified = None;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !ev.cond(&rule.when, scratch) {
+                continue;
+            }
+            v.fired.push(i);
+            for &(g, p) in &rule.points {
+                v.raw_totals[g] += p;
+            }
+            v.marks |= rule.marks;
+            if rule.disqualify.is_some() && disqualified.is_none() {
+                disqualified = Some(i);
+            }
+        }
+        for (g, group) in self.groups.iter().enumerate() {
+            let mut t = v.raw_totals[g];
+            if let Some(c) = group.cap {
+                t = t.min(c);
+            }
+            if let Some(f) = group.floor {
+                t = t.max(f);
+            }
+            v.totals[g] = t;
+        }
+        if let Some(i) = disqualified {
+            v.outcome = Outcome::Disqualified(i);
+            return;
+        }
+        let ev = Eval { rules: self, row, verdict: Some(v) };
+        let stage = if self.stages[0].0.as_ref().is_some_and(|c| ev.cond(c, scratch)) {
+            Stage::Opportunity
+        } else if self.stages[1].0.as_ref().is_some_and(|c| ev.cond(c, scratch)) {
+            Stage::Prospect
+        } else {
+            Stage::Lead
+        };
+        v.outcome = Outcome::Staged(stage);
+    }
+
+    /// Whether one condition holds on a row, with the groups and marks of a
+    /// finished verdict (for stage conditions).
+    pub fn holds(&self, cond: &Cond, row: &RowView, verdict: Option<&Verdict>, scratch: &mut Scratch) -> bool {
+        Eval { rules: self, row, verdict }.cond(cond, scratch)
+    }
+
+    /// The text a field slot holds on a row (trimmed), for explanations.
+    pub fn field_value<'r>(&self, row: &'r RowView, slot: usize) -> &'r str {
+        row.field(slot)
+    }
+}
+
+struct Eval<'e> {
+    rules: &'e Compiled,
+    row: &'e RowView<'e>,
+    verdict: Option<&'e Verdict>,
+}
+
+impl Eval<'_> {
+    fn cond(&self, c: &Cond, s: &mut Scratch) -> bool {
+        match c {
+            Cond::Const(b) => *b,
+            Cond::And(items) => items.iter().all(|i| self.cond(i, s)),
+            Cond::Or(items) => items.iter().any(|i| self.cond(i, s)),
+            Cond::Not(inner) => !self.cond(inner, s),
+            Cond::Num(a, op, b) => match (self.num(a), self.num(b)) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).is_some_and(|o| op.holds(o)),
+                _ => false,
+            },
+            Cond::Text(a, op, b) => {
+                let (x, y) = (self.text(a), self.text(b));
+                if x.is_empty() || y.is_empty() {
+                    return false;
+                }
+                match (op, b) {
+                    (CmpOp::Eq, TextX::Lit(l)) => eq_folded(x, l),
+                    (CmpOp::Ne, TextX::Lit(l)) => !eq_folded(x, l),
+                    _ => {
+                        let xl = lower_into(x, &mut s.a).to_string();
+                        let yl = lower_into(y, &mut s.b);
+                        op.holds(xl.as_str().cmp(yl))
+                    }
+                }
+            }
+            Cond::Contains(t, f) => {
+                let x = self.text(t);
+                match f {
+                    Finder::Ascii(ac) => ac.is_match(x),
+                    Finder::Folded(n) => lower_into(x, &mut s.a).contains(n.as_str()),
+                }
+            }
+            Cond::StartsWith(t, p) => {
+                let x = self.text(t);
+                !x.is_empty() && prefix_folded(x, p, &mut s.a, true)
+            }
+            Cond::EndsWith(t, p) => {
+                let x = self.text(t);
+                !x.is_empty() && prefix_folded(x, p, &mut s.a, false)
+            }
+            Cond::Matches(t, re) => re.is_match(self.text(t)),
+            Cond::InList(t, l) => {
+                let x = self.text(t);
+                !x.is_empty() && self.rules.lists[*l].set.contains(lower_into(x, &mut s.a))
+            }
+            Cond::Empty(t) => self.text(t).is_empty(),
+            Cond::Marked(bits) => self.verdict.is_some_and(|v| v.marks & bits == *bits),
+        }
+    }
+
+    fn text<'a>(&'a self, t: &'a TextX) -> &'a str {
+        match t {
+            TextX::Field(slot) => self.row.field(*slot),
+            TextX::Domain(inner) => {
+                let x = self.text(inner);
+                x.rfind('@').map_or("", |i| x[i + 1..].trim())
+            }
+            TextX::Lit(s) => s,
+        }
+    }
+
+    fn num(&self, n: &NumX) -> Option<f64> {
+        match n {
+            NumX::Lit(x) => Some(*x),
+            NumX::Read(t) => read_number(self.text(t)),
+            NumX::Length(t) => Some(self.text(t).chars().count() as f64),
+            NumX::Digits(t) => Some(self.text(t).bytes().filter(u8::is_ascii_digit).count() as f64),
+            NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),
+            NumX::Total => self.verdict.map(|v| v.totals.iter().sum::<i64>() as f64),
+            NumX::MarkCount => self.verdict.map(|v| f64::from(v.marks.count_ones())),
+        }
+    }
+}
+
+fn prefix_folded(x: &str, p: &str, buf: &mut String, start: bool) -> bool {
+    if x.is_ascii() && p.is_ascii() {
+        let (xb, pb) = (x.as_bytes(), p.as_bytes());
+        if xb.len() < pb.len() {
+            return false;
+        }
+        let part = if start { &xb[..pb.len()] } else { &xb[xb.len() - pb.len()..] };
+        return part.eq_ignore_ascii_case(pb);
+    }
+    let l = lower_into(x, buf);
+    if start {
+        l.starts_with(p)
+    } else {
+        l.ends_with(p)
+    }
+}

@@ -1,0 +1,200 @@
+//! How CSV text becomes values that conditions compare.
+//!
+//! Every cell is text. A condition that compares it with a number reads a
+//! number out of it with [`read_number`]; a condition that compares it with
+//! text compares the trimmed value case-insensitively. Both readings are pure
+//! functions of the cell, so the same cell always gives the same answer, and
+//! both are documented in RULES.md ("How values are read").
+
+/// Reads a number the way people write amounts and sizes in lead exports.
+///
+/// - Leading text and currency signs are skipped up to the first digit:
+///   `$25,000`, `USD 5000`, `approx 40`, `~200`.
+/// - `,` between digits is a thousands separator; `.` is the decimal point.
+/// - A suffix right after the number scales it: `k` (thousand), `m`/`mm`
+///   (million), `b`/`bn` (billion), case-insensitive, when no other letter
+///   follows (`5 months` is 5, `25k` is 25000, `1.5M` is 1500000).
+/// - A range `51-200`, `10-20k` or `10k to 20k` counts as its lower bound;
+///   a suffix written only on the upper bound applies to both (`10-20k` is
+///   10000).
+/// - A `-` right before the first digit (after optional currency) makes it
+///   negative, unless it is the dash of a range.
+/// - No digit at all: no number (`TBD`, `unknown`, empty).
+pub fn read_number(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    let start = b.iter().position(|c| c.is_ascii_digit())?;
+    let negative = start > 0 && b[start - 1] == b'-' && !b[..start - 1].iter().any(|c| c.is_ascii_digit());
+    let (value, end) = scan_decimal(b, start);
+    let (scale, after) = scan_suffix(b, end);
+    let mut n = value;
+    if let Some(s) = scale {
+        n *= s;
+    } else if let Some(s) = range_upper_scale(b, after) {
+        n *= s;
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// Digits with `,` thousands separators and an optional `.fraction`.
+/// Returns the value and the index just past it.
+fn scan_decimal(b: &[u8], start: usize) -> (f64, usize) {
+    let mut int: f64 = 0.0;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => int = int * 10.0 + f64::from(d - b'0'),
+            b',' if i + 1 < b.len() && b[i + 1].is_ascii_digit() && i > start => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+        let mut scale = 0.1;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            int += f64::from(b[i] - b'0') * scale;
+            scale /= 10.0;
+            i += 1;
+        }
+    }
+    (int, i)
+}
+
+/// A magnitude suffix at `i` (an optional single space allowed before it).
+fn scan_suffix(b: &[u8], i: usize) -> (Option<f64>, usize) {
+    let mut j = i;
+    if j < b.len() && b[j] == b' ' {
+        j += 1;
+    }
+    let word_end = b[j..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(b.len(), |p| j + p);
+    let word = &b[j..word_end];
+    let scale = if word.eq_ignore_ascii_case(b"k") {
+        Some(1e3)
+    } else if word.eq_ignore_ascii_case(b"m") || word.eq_ignore_ascii_case(b"mm") {
+        Some(1e6)
+    } else if word.eq_ignore_ascii_case(b"b") || word.eq_ignore_ascii_case(b"bn") {
+        Some(1e9)
+    } else {
+        None
+    };
+    match scale {
+        Some(s) => (Some(s), word_end),
+        None => (None, i),
+    }
+}
+
+/// When the text after the first number is a range (`-`, `–`, `to`), the
+/// upper bound's suffix, if any.
+fn range_upper_scale(b: &[u8], i: usize) -> Option<f64> {
+    let rest = std::str::from_utf8(&b[i..]).ok()?.trim_start();
+    let rest = rest
+        .strip_prefix('-')
+        .or_else(|| rest.strip_prefix('–'))
+        .or_else(|| rest.strip_prefix("to "))?
+        .trim_start();
+    let rb = rest.as_bytes();
+    if !rb.first()?.is_ascii_digit() {
+        return None;
+    }
+    let (_, end) = scan_decimal(rb, 0);
+    scan_suffix(rb, end).0
+}
+
+/// Trims the whitespace a cell may carry (spaces, tabs, non-breaking spaces).
+pub fn trim(text: &str) -> &str {
+    text.trim()
+}
+
+/// Lowercases into `buf` and returns it; ASCII text takes the fast path.
+pub fn lower_into<'b>(text: &str, buf: &'b mut String) -> &'b str {
+    buf.clear();
+    if text.is_ascii() {
+        buf.push_str(text);
+        buf.make_ascii_lowercase();
+    } else {
+        for c in text.chars() {
+            buf.extend(c.to_lowercase());
+        }
+    }
+    buf.as_str()
+}
+
+/// Case-insensitive equality of `text` with `lower`, which is already
+/// lowercase.
+pub fn eq_folded(text: &str, lower: &str) -> bool {
+    if text.is_ascii() && lower.is_ascii() {
+        text.eq_ignore_ascii_case(lower)
+    } else {
+        text.chars().flat_map(char::to_lowercase).eq(lower.chars())
+    }
+}
+
+/// Formats a number the way outputs and messages show it: whole numbers
+/// without a fraction.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Option<f64> {
+        read_number(s)
+    }
+
+    #[test]
+    fn amounts_and_sizes() {
+        assert_eq!(n("$25,000"), Some(25000.0));
+        assert_eq!(n("$ 25,000"), Some(25000.0));
+        assert_eq!(n("25000.00"), Some(25000.0));
+        assert_eq!(n("25k"), Some(25000.0));
+        assert_eq!(n("25 K"), Some(25000.0));
+        assert_eq!(n("1.5M"), Some(1_500_000.0));
+        assert_eq!(n("2bn"), Some(2e9));
+        assert_eq!(n("10,000+"), Some(10000.0));
+        assert_eq!(n("approx 40"), Some(40.0));
+        assert_eq!(n("~200"), Some(200.0));
+        assert_eq!(n("USD 5000"), Some(5000.0));
+    }
+
+    #[test]
+    fn ranges_count_as_lower_bound() {
+        assert_eq!(n("51-200"), Some(51.0));
+        assert_eq!(n("10-20k"), Some(10000.0));
+        assert_eq!(n("10k-20k"), Some(10000.0));
+        assert_eq!(n("10 to 20k"), Some(10000.0));
+        assert_eq!(n("1000+"), Some(1000.0));
+    }
+
+    #[test]
+    fn words_after_a_number_are_not_suffixes() {
+        assert_eq!(n("5 months"), Some(5.0));
+        assert_eq!(n("3 visits"), Some(3.0));
+        assert_eq!(n("12 Mio"), Some(12.0));
+    }
+
+    #[test]
+    fn signs_and_no_digits() {
+        assert_eq!(n("-5"), Some(-5.0));
+        assert_eq!(n("$-5"), Some(-5.0));
+        assert_eq!(n("TBD"), None);
+        assert_eq!(n(""), None);
+        assert_eq!(n("n/a"), None);
+    }
+
+    #[test]
+    fn folding() {
+        assert!(eq_folded("  SaaS".trim(), "saas"));
+        assert!(eq_folded("MÜNCHEN", "münchen"));
+        assert!(!eq_folded("saasy", "saas"));
+        let mut buf = String::new();
+        assert_eq!(lower_into("Ærø", &mut buf), "ærø");
+        assert_eq!(format_number(25.0), "25");
+        assert_eq!(format_number(2.5), "2.5");
+    }
+}

@@ -7,8 +7,15 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "leadsift", version, about = "Qualify sales lead exports into lead, prospect and opportunity files", propagate_version = true)]
-#[command(after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error.")]
+#[command(
+    name = "leadsift",
+    version,
+    about = "Qualify sales lead exports into lead, prospect and opportunity files",
+    propagate_version = true
+)]
+#[command(
+    after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -17,10 +24,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Qualify one or more CSV exports and write the stage files and a summary.
-    #[command(after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json")]
+    #[command(
+        after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json"
+    )]
     Run(RunArgs),
     /// Validate a rules file and show what it defines.
-    #[command(after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml")]
+    #[command(
+        after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml"
+    )]
     Check(CheckArgs),
 }
 
@@ -33,7 +44,13 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
     pub rules: Option<PathBuf>,
     /// Output directory, created if missing.
-    #[arg(short, long, value_name = "DIR", default_value = "leadsift-out", env = "LEADSIFT_OUT")]
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        default_value = "leadsift-out",
+        env = "LEADSIFT_OUT"
+    )]
     pub out: PathBuf,
     /// Worker threads [default: all cores].
     #[arg(short, long, value_name = "N")]

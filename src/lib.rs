@@ -39,6 +39,15 @@ where
     };
     match result {
         Ok(code) => code,
+        Err(error::Error::Rules(rules::LoadError::Invalid(d))) => {
+            eprintln!("{d}");
+            eprintln!(
+                "leadsift: {} error(s) in {}; nothing was run",
+                d.errors(),
+                d.origin
+            );
+            EXIT_USAGE
+        }
         Err(e) => {
             eprintln!("leadsift: {e}");
             e.exit_code()

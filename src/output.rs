@@ -32,8 +32,16 @@ impl AtomicFile {
             .prefix(TEMP_PREFIX)
             .suffix(&format!("-{name}"))
             .tempfile_in(dir)
-            .map_err(|e| Error::Output(target.display().to_string(), format!("cannot create a temporary file: {e}")))?;
-        Ok(AtomicFile { target, out: BufWriter::with_capacity(1 << 20, tmp) })
+            .map_err(|e| {
+                Error::Output(
+                    target.display().to_string(),
+                    format!("cannot create a temporary file: {e}"),
+                )
+            })?;
+        Ok(AtomicFile {
+            target,
+            out: BufWriter::with_capacity(1 << 20, tmp),
+        })
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -43,7 +51,9 @@ impl AtomicFile {
     /// Flushes, syncs and renames over the target.
     pub fn commit(self) -> Result<(), Error> {
         let target = self.target.clone();
-        let err = |e: std::io::Error| Error::Output(target.display().to_string(), format!("cannot write: {e}"));
+        let err = |e: std::io::Error| {
+            Error::Output(target.display().to_string(), format!("cannot write: {e}"))
+        };
         let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&target).map_err(|e| err(e.error))?;
@@ -51,7 +61,10 @@ impl AtomicFile {
     }
 
     fn error(&self, e: std::io::Error) -> Error {
-        Error::Output(self.target.display().to_string(), format!("cannot write: {e}"))
+        Error::Output(
+            self.target.display().to_string(),
+            format!("cannot write: {e}"),
+        )
     }
 }
 
@@ -61,7 +74,10 @@ impl AtomicFile {
 /// plain decimal number such as `-12.5`.
 pub fn sanitize(value: &[u8]) -> Cow<'_, [u8]> {
     let first = value.iter().position(|&b| b != b' ');
-    let risky = matches!(first.map(|i| value[i]), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n'));
+    let risky = matches!(
+        first.map(|i| value[i]),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
+    );
     if !risky || is_plain_number(value) {
         return Cow::Borrowed(value);
     }
@@ -80,7 +96,9 @@ fn is_plain_number(v: &[u8]) -> bool {
     let mut parts = body.splitn(2, '.');
     let int = parts.next().unwrap_or("");
     let frac = parts.next();
-    !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The columns of the output files: every input column (the union over all
@@ -121,11 +139,19 @@ impl Layout {
             stage_extra[stage_extra.len() - 1].clone(),
             name("raw"),
         ];
-        Layout { input, stage_extra, rejected_extra }
+        Layout {
+            input,
+            stage_extra,
+            rejected_extra,
+        }
     }
 
     pub fn header(&self, stage: Stage) -> Vec<&str> {
-        let extra = if stage == Stage::Rejected { &self.rejected_extra } else { &self.stage_extra };
+        let extra = if stage == Stage::Rejected {
+            &self.rejected_extra
+        } else {
+            &self.stage_extra
+        };
         self.input.iter().chain(extra).map(String::as_str).collect()
     }
 }
@@ -137,17 +163,30 @@ pub struct StageFiles {
 
 impl StageFiles {
     pub fn create(dir: &Path, layout: &Layout, sanitize_cells: bool) -> Result<StageFiles, Error> {
-        fs::create_dir_all(dir).map_err(|e| Error::Output(dir.display().to_string(), format!("cannot create the output directory: {e}")))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            Error::Output(
+                dir.display().to_string(),
+                format!("cannot create the output directory: {e}"),
+            )
+        })?;
         let mut files = Vec::new();
         for stage in Stage::ALL {
             let mut f = AtomicFile::create(dir, stage.file_name())?;
             let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
             for h in layout.header(stage) {
-                let cell = if sanitize_cells { sanitize(h.as_bytes()) } else { Cow::Borrowed(h.as_bytes()) };
-                w.write_field(cell).map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+                let cell = if sanitize_cells {
+                    sanitize(h.as_bytes())
+                } else {
+                    Cow::Borrowed(h.as_bytes())
+                };
+                w.write_field(cell)
+                    .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
             }
-            w.write_record(None::<&[u8]>).map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
-            let bytes = w.into_inner().map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+            w.write_record(None::<&[u8]>)
+                .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
             f.write_all(&bytes)?;
             files.push(f);
         }

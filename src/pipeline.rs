@@ -56,12 +56,22 @@ struct Processed {
 pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Error> {
     let started = Instant::now();
     refuse_overwriting_inputs(&cfg.inputs, cfg.out_dir)?;
-    let opened: Vec<Opened> = cfg.inputs.iter().cloned().map(|s| input::open(s, rules)).collect::<Result<_, _>>()?;
+    let opened: Vec<Opened> = cfg
+        .inputs
+        .iter()
+        .cloned()
+        .map(|s| input::open(s, rules))
+        .collect::<Result<_, _>>()?;
     let (union, files) = plan(&opened);
     let layout = Layout::new(union, rules);
     let mut summary = Summary::new(rules, cfg.out_dir, cfg.jobs);
     for (o, f) in opened.iter().zip(&files) {
-        summary.files.push(FileSummary::new(&o.source.name, &o.headers, rules, &f.binding));
+        summary.files.push(FileSummary::new(
+            &o.source.name,
+            &o.headers,
+            rules,
+            &f.binding,
+        ));
     }
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, cfg.sanitize)?;
     let run_ctx = RunCtx::new(rules, cfg.sanitize);
@@ -70,7 +80,15 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
     let bar = progress_bar(cfg.progress, &cfg.inputs);
-    let offsets: Vec<u64> = cfg.inputs.iter().scan(0, |acc, s| { let o = *acc; *acc += s.size.unwrap_or(0); Some(o) }).collect();
+    let offsets: Vec<u64> = cfg
+        .inputs
+        .iter()
+        .scan(0, |acc, s| {
+            let o = *acc;
+            *acc += s.size.unwrap_or(0);
+            Some(o)
+        })
+        .collect();
 
     let readers: Vec<_> = opened.into_iter().map(|o| o.reader).collect();
     let names: Vec<String> = cfg.inputs.iter().map(|s| s.name.clone()).collect();
@@ -99,7 +117,13 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                         |w, (ci, recs)| {
                             let mut out = ChunkOut::new(rules.rules.len());
                             for (k, rec) in recs.iter_mut().enumerate() {
-                                w.process(&run_ctx, file, rec, first + (ci * CHUNK + k) as u64, &mut out);
+                                w.process(
+                                    &run_ctx,
+                                    file,
+                                    rec,
+                                    first + (ci * CHUNK + k) as u64,
+                                    &mut out,
+                                );
                             }
                             w.drain_into(&mut out);
                             out
@@ -112,17 +136,33 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                 b.set_position(offsets[batch.file] + batch.bytes);
                 b.set_message(format!("{rows_done} rows"));
             }
-            let done = Processed { file: batch.file, chunks };
+            let done = Processed {
+                file: batch.file,
+                chunks,
+            };
             let _ = recycle_tx.try_send(std::mem::take(&mut batch.records));
             if out_tx.send(done).is_err() {
-                eval_result = Err(Error::Output(cfg.out_dir.display().to_string(), "the writer stopped".into()));
+                eval_result = Err(Error::Output(
+                    cfg.out_dir.display().to_string(),
+                    "the writer stopped".into(),
+                ));
                 break;
             }
         }
         drop(out_tx);
         drop(recycle_tx);
-        let read = reader.join().unwrap_or_else(|_| Err(Error::Input("input".into(), "the reader thread failed".into())));
-        let wrote = writer.join().unwrap_or_else(|_| Err(Error::Output("output".into(), "the writer thread failed".into())));
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(Error::Input(
+                "input".into(),
+                "the reader thread failed".into(),
+            ))
+        });
+        let wrote = writer.join().unwrap_or_else(|_| {
+            Err(Error::Output(
+                "output".into(),
+                "the writer thread failed".into(),
+            ))
+        });
         wrote?;
         read?;
         eval_result
@@ -135,7 +175,12 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
 }
 
 /// Reads every input in order into batches; returns the first read error.
-fn read_all(readers: Vec<input::CsvReader>, names: &[String], tx: SyncSender<Batch>, recycle: Receiver<Vec<ByteRecord>>) -> Result<(), Error> {
+fn read_all(
+    readers: Vec<input::CsvReader>,
+    names: &[String],
+    tx: SyncSender<Batch>,
+    recycle: Receiver<Vec<ByteRecord>>,
+) -> Result<(), Error> {
     for (file, mut rdr) in readers.into_iter().enumerate() {
         let mut row = 1u64;
         loop {
@@ -146,14 +191,25 @@ fn read_all(readers: Vec<input::CsvReader>, names: &[String], tx: SyncSender<Bat
                 match rdr.read_byte_record(&mut records[len]) {
                     Ok(true) => len += 1,
                     Ok(false) => break,
-                    Err(e) => return Err(Error::Input(names[file].clone(), format!("cannot read: {e}"))),
+                    Err(e) => {
+                        return Err(Error::Input(
+                            names[file].clone(),
+                            format!("cannot read: {e}"),
+                        ))
+                    }
                 }
             }
             if len == 0 {
                 break;
             }
             let bytes = rdr.position().byte();
-            let batch = Batch { file, records, len, first_row: row, bytes };
+            let batch = Batch {
+                file,
+                records,
+                len,
+                first_row: row,
+                bytes,
+            };
             row += len as u64;
             if tx.send(batch).is_err() {
                 return Ok(());
@@ -167,7 +223,11 @@ fn read_all(readers: Vec<input::CsvReader>, names: &[String], tx: SyncSender<Bat
 }
 
 /// Appends each batch's rows to the stage files, in order, and counts.
-fn write_all(rx: Receiver<Processed>, files: &mut StageFiles, summary: &mut Summary) -> Result<(), Error> {
+fn write_all(
+    rx: Receiver<Processed>,
+    files: &mut StageFiles,
+    summary: &mut Summary,
+) -> Result<(), Error> {
     for p in rx {
         for c in p.chunks {
             for (i, bytes) in c.bytes.iter().enumerate() {
@@ -210,14 +270,21 @@ fn plan(opened: &[Opened]) -> (Vec<String>, Vec<FileCtx>) {
             for (i, &out) in in_to_out.iter().enumerate() {
                 out_to_in[out] = Some(i);
             }
-            FileCtx { name: o.source.name.clone(), width: o.headers.len(), out_to_in, binding: o.binding.clone() }
+            FileCtx {
+                name: o.source.name.clone(),
+                width: o.headers.len(),
+                out_to_in,
+                binding: o.binding.clone(),
+            }
         })
         .collect();
     (union, files)
 }
 
 fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Error> {
-    let Ok(dir) = out_dir.canonicalize() else { return Ok(()) };
+    let Ok(dir) = out_dir.canonicalize() else {
+        return Ok(());
+    };
     for s in inputs {
         let Some(p) = &s.path else { continue };
         let Ok(p) = p.canonicalize() else { continue };

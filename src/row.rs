@@ -22,7 +22,12 @@ pub enum RejectKind {
 }
 
 impl RejectKind {
-    pub const ALL: [RejectKind; 4] = [RejectKind::Unusable, RejectKind::TooManyFields, RejectKind::TooFewFields, RejectKind::InvalidUtf8];
+    pub const ALL: [RejectKind; 4] = [
+        RejectKind::Unusable,
+        RejectKind::TooManyFields,
+        RejectKind::TooFewFields,
+        RejectKind::InvalidUtf8,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -56,8 +61,16 @@ pub struct RunCtx<'a> {
 impl<'a> RunCtx<'a> {
     pub fn new(rules: &'a Compiled, sanitize: bool) -> Self {
         let labels = rules.rules.iter().map(|r| rule_label(rules, r)).collect();
-        let unusable_reason = rules.usable.as_ref().map_or_else(String::new, |u| u.2.clone());
-        RunCtx { rules, sanitize, labels, unusable_reason }
+        let unusable_reason = rules
+            .usable
+            .as_ref()
+            .map_or_else(String::new, |u| u.2.clone());
+        RunCtx {
+            rules,
+            sanitize,
+            labels,
+            unusable_reason,
+        }
     }
 }
 
@@ -67,7 +80,12 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
     for &(g, p) in &r.points {
         s.push_str(&format!(" {p:+} {}", rules.groups[g].name));
     }
-    let marks: Vec<&str> = crate::rules::MARK_NAMES.iter().enumerate().filter(|(i, _)| r.marks & (1 << i) != 0).map(|(_, m)| *m).collect();
+    let marks: Vec<&str> = crate::rules::MARK_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| r.marks & (1 << i) != 0)
+        .map(|(_, m)| *m)
+        .collect();
     if !marks.is_empty() {
         s.push_str(&format!(" [{}]", marks.join(",")));
     }
@@ -89,7 +107,13 @@ pub struct ChunkOut {
 
 impl ChunkOut {
     pub fn new(rules: usize) -> Self {
-        ChunkOut { bytes: Default::default(), stages: [0; 5], rejects: [0; 4], hits: vec![0; rules], disqualified_by: vec![0; rules] }
+        ChunkOut {
+            bytes: Default::default(),
+            stages: [0; 5],
+            rejects: [0; 4],
+            hits: vec![0; rules],
+            disqualified_by: vec![0; rules],
+        }
     }
 }
 
@@ -125,7 +149,14 @@ impl Worker {
 
     /// Processes one record; `record` is taken and given back, so that the
     /// batch keeps its allocations.
-    pub fn process(&mut self, run: &RunCtx, file: &FileCtx, record: &mut ByteRecord, row: u64, out: &mut ChunkOut) {
+    pub fn process(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        record: &mut ByteRecord,
+        row: u64,
+        out: &mut ChunkOut,
+    ) {
         let line = record.position().map_or(0, |p| p.line());
         let kind = if record.len() > file.width {
             Some(RejectKind::TooManyFields)
@@ -135,7 +166,11 @@ impl Worker {
             None
         };
         if let Some(kind) = kind {
-            let reason = format!("{} fields where the header has {}", record.len(), file.width);
+            let reason = format!(
+                "{} fields where the header has {}",
+                record.len(),
+                file.width
+            );
             self.reject(run, file, record, kind, &reason, line, row, out);
             return;
         }
@@ -147,21 +182,54 @@ impl Worker {
             }
             Err(e) => {
                 let bad = e.into_byte_record();
-                let field = bad.iter().position(|f| std::str::from_utf8(f).is_err()).map_or(0, |i| i + 1);
+                let field = bad
+                    .iter()
+                    .position(|f| std::str::from_utf8(f).is_err())
+                    .map_or(0, |i| i + 1);
                 let reason = format!("field {field} is not valid UTF-8");
-                self.reject(run, file, &bad, RejectKind::InvalidUtf8, &reason, line, row, out);
+                self.reject(
+                    run,
+                    file,
+                    &bad,
+                    RejectKind::InvalidUtf8,
+                    &reason,
+                    line,
+                    row,
+                    out,
+                );
                 *record = bad;
             }
         }
     }
 
-    fn evaluate(&mut self, run: &RunCtx, file: &FileCtx, rec: &StringRecord, line: u64, row: u64, out: &mut ChunkOut) {
-        let view = RowView { record: rec, columns: &file.binding };
-        run.rules.evaluate(&view, &mut self.scratch, &mut self.verdict);
+    fn evaluate(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        rec: &StringRecord,
+        line: u64,
+        row: u64,
+        out: &mut ChunkOut,
+    ) {
+        let view = RowView {
+            record: rec,
+            columns: &file.binding,
+        };
+        run.rules
+            .evaluate(&view, &mut self.scratch, &mut self.verdict);
         let v = &self.verdict;
         if v.outcome == Outcome::Unusable {
             let reason = run.unusable_reason.clone();
-            self.reject(run, file, rec.as_byte_record(), RejectKind::Unusable, &reason, line, row, out);
+            self.reject(
+                run,
+                file,
+                rec.as_byte_record(),
+                RejectKind::Unusable,
+                &reason,
+                line,
+                row,
+                out,
+            );
             return;
         }
         for &i in &v.fired {
@@ -181,8 +249,15 @@ impl Worker {
         }
         for (g, group) in run.rules.groups.iter().enumerate() {
             if v.totals[g] != v.raw_totals[g] {
-                let bound = if v.raw_totals[g] > v.totals[g] { "capped" } else { "floored" };
-                self.text.push_str(&format!("; {} {bound} at {} (was {})", group.name, v.totals[g], v.raw_totals[g]));
+                let bound = if v.raw_totals[g] > v.totals[g] {
+                    "capped"
+                } else {
+                    "floored"
+                };
+                self.text.push_str(&format!(
+                    "; {} {bound} at {} (was {})",
+                    group.name, v.totals[g], v.raw_totals[g]
+                ));
             }
         }
         let w = &mut self.writers[stage.index()];
@@ -191,7 +266,11 @@ impl Worker {
         for t in &v.totals {
             let _ = w.write_field(t.to_string());
         }
-        let bant: String = ['B', 'A', 'N', 'T'].iter().enumerate().map(|(i, c)| if v.marks & (1 << i) != 0 { *c } else { '-' }).collect();
+        let bant: String = ['B', 'A', 'N', 'T']
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if v.marks & (1 << i) != 0 { *c } else { '-' })
+            .collect();
         let _ = w.write_field(bant);
         write_cell(w, &mut self.cell, run.sanitize, self.text.as_bytes());
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
@@ -200,7 +279,17 @@ impl Worker {
         let _ = w.write_record(None::<&[u8]>);
     }
 
-    fn reject(&mut self, run: &RunCtx, file: &FileCtx, rec: &ByteRecord, kind: RejectKind, reason: &str, line: u64, row: u64, out: &mut ChunkOut) {
+    fn reject(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        rec: &ByteRecord,
+        kind: RejectKind,
+        reason: &str,
+        line: u64,
+        row: u64,
+        out: &mut ChunkOut,
+    ) {
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
         let w = &mut self.writers[Stage::Rejected.index()];
@@ -218,7 +307,11 @@ impl Worker {
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
         let _ = w.write_field(line.to_string());
         let _ = w.write_field(row.to_string());
-        let raw = if malformed { raw_text(rec) } else { String::new() };
+        let raw = if malformed {
+            raw_text(rec)
+        } else {
+            String::new()
+        };
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
     }
@@ -258,7 +351,13 @@ fn raw_text(rec: &ByteRecord) -> String {
     s
 }
 
-fn write_inputs(w: &mut csv::Writer<Vec<u8>>, cell: &mut Vec<u8>, sanitize_cells: bool, file: &FileCtx, rec: &ByteRecord) {
+fn write_inputs(
+    w: &mut csv::Writer<Vec<u8>>,
+    cell: &mut Vec<u8>,
+    sanitize_cells: bool,
+    file: &FileCtx,
+    rec: &ByteRecord,
+) {
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         write_cell(w, cell, sanitize_cells, v);

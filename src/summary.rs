@@ -70,7 +70,12 @@ pub struct FileSummary {
 }
 
 impl FileSummary {
-    pub fn new(path: &str, headers: &[String], rules: &Compiled, binding: &[Option<usize>]) -> Self {
+    pub fn new(
+        path: &str,
+        headers: &[String],
+        rules: &Compiled,
+        binding: &[Option<usize>],
+    ) -> Self {
         let mut columns = serde_json::Map::new();
         let mut missing = Vec::new();
         for (slot, col) in rules.slots.iter().zip(binding) {
@@ -82,8 +87,20 @@ impl FileSummary {
             }
         }
         let used: Vec<usize> = binding.iter().flatten().copied().collect();
-        let unmapped = headers.iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, h)| h.clone()).collect();
-        FileSummary { path: path.to_string(), rows: 0, stages: Counts::default(), columns, missing_fields: missing, unmapped_columns: unmapped }
+        let unmapped = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !used.contains(i))
+            .map(|(_, h)| h.clone())
+            .collect();
+        FileSummary {
+            path: path.to_string(),
+            rows: 0,
+            stages: Counts::default(),
+            columns,
+            missing_fields: missing,
+            unmapped_columns: unmapped,
+        }
     }
 }
 
@@ -140,13 +157,29 @@ impl Summary {
             stages: Counts::default(),
             files: Vec::new(),
             rejects,
-            unusable_reason: rules.usable.as_ref().map_or_else(String::new, |u| u.2.clone()),
+            unusable_reason: rules
+                .usable
+                .as_ref()
+                .map_or_else(String::new, |u| u.2.clone()),
             disqualified: rules
                 .rules
                 .iter()
-                .filter_map(|r| Some(Disqualification { rule: r.id.clone(), reason: r.disqualify.clone()?, rows: 0 }))
+                .filter_map(|r| {
+                    Some(Disqualification {
+                        rule: r.id.clone(),
+                        reason: r.disqualify.clone()?,
+                        rows: 0,
+                    })
+                })
                 .collect(),
-            rule_hits: rules.rules.iter().map(|r| RuleHits { id: r.id.clone(), hits: 0 }).collect(),
+            rule_hits: rules
+                .rules
+                .iter()
+                .map(|r| RuleHits {
+                    id: r.id.clone(),
+                    hits: 0,
+                })
+                .collect(),
         }
     }
 
@@ -191,29 +224,61 @@ impl Summary {
     /// The human summary for stderr.
     pub fn render(&self, width: usize) -> String {
         let mut s = String::new();
-        let files = if self.files.len() == 1 { "1 file".to_string() } else { format!("{} files", self.files.len()) };
-        s.push_str(&format!("leadsift: {} rows from {files} in {:.2} s, rules {}\n", self.rows_in, self.elapsed_seconds, self.rules.path));
+        let files = if self.files.len() == 1 {
+            "1 file".to_string()
+        } else {
+            format!("{} files", self.files.len())
+        };
+        s.push_str(&format!(
+            "leadsift: {} rows from {files} in {:.2} s, rules {}\n",
+            self.rows_in, self.elapsed_seconds, self.rules.path
+        ));
         let total = self.rows_in.max(1) as f64;
         let bar_width = width.saturating_sub(34).clamp(10, 40);
-        for st in [Stage::Opportunity, Stage::Prospect, Stage::Lead, Stage::Disqualified, Stage::Rejected] {
+        for st in [
+            Stage::Opportunity,
+            Stage::Prospect,
+            Stage::Lead,
+            Stage::Disqualified,
+            Stage::Rejected,
+        ] {
             let n = self.stages.get(st);
             let share = n as f64 / total;
             let bar = "#".repeat((share * bar_width as f64).round() as usize);
-            s.push_str(&format!("  {:<13}{:>9} {:>5.1}%  {bar}\n", st.name(), n, share * 100.0));
+            s.push_str(&format!(
+                "  {:<13}{:>9} {:>5.1}%  {bar}\n",
+                st.name(),
+                n,
+                share * 100.0
+            ));
         }
-        let rejects: Vec<(&String, u64)> = self.rejects.iter().map(|(k, v)| (k, v.as_u64().unwrap_or(0))).filter(|(_, n)| *n > 0).collect();
+        let rejects: Vec<(&String, u64)> = self
+            .rejects
+            .iter()
+            .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
         if !rejects.is_empty() {
             s.push_str("rejected by reason:\n");
             for (k, n) in rejects {
-                let why = if k == "unusable" { format!("unusable ({})", self.unusable_reason) } else { k.clone() };
+                let why = if k == "unusable" {
+                    format!("unusable ({})", self.unusable_reason)
+                } else {
+                    k.clone()
+                };
                 s.push_str(&format!("  {why:<40} {n:>9}\n"));
             }
         }
-        let disq: Vec<&Disqualification> = self.disqualified.iter().filter(|d| d.rows > 0).collect();
+        let disq: Vec<&Disqualification> =
+            self.disqualified.iter().filter(|d| d.rows > 0).collect();
         if !disq.is_empty() {
             s.push_str("disqualified by rule:\n");
             for d in disq {
-                s.push_str(&format!("  {:<40} {:>9}\n", format!("{} ({})", d.rule, d.reason), d.rows));
+                s.push_str(&format!(
+                    "  {:<40} {:>9}\n",
+                    format!("{} ({})", d.rule, d.reason),
+                    d.rows
+                ));
             }
         }
         let mut hits: Vec<&RuleHits> = self.rule_hits.iter().filter(|h| h.hits > 0).collect();

@@ -23,8 +23,16 @@ pub fn describe(r: &Compiled) -> String {
     for slot in &r.slots {
         let shown: Vec<&str> = slot.aliases.iter().take(6).map(String::as_str).collect();
         let more = slot.aliases.len().saturating_sub(6);
-        let more = if more > 0 { format!(" (+{more} more)") } else { String::new() };
-        s.push_str(&format!("  {:<18} headers: {}{more}\n", slot.label, shown.join(", ")));
+        let more = if more > 0 {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  {:<18} headers: {}{more}\n",
+            slot.label,
+            shown.join(", ")
+        ));
     }
     s.push_str(&format!("lists ({}):\n", r.lists.len()));
     for l in &r.lists {
@@ -43,7 +51,9 @@ pub fn describe(r: &Compiled) -> String {
         s.push_str(&format!("  {:<18} {cap}{floor}\n", g.name));
     }
     match &r.usable {
-        Some((_, text, reason)) => s.push_str(&format!("usable when: {text}   (else rejected: {reason})\n")),
+        Some((_, text, reason)) => s.push_str(&format!(
+            "usable when: {text}   (else rejected: {reason})\n"
+        )),
         None => s.push_str("usable when: always (no [usable] section)\n"),
     }
     s.push_str(&format!("rules ({}):\n", r.rules.len()));
@@ -55,7 +65,10 @@ pub fn describe(r: &Compiled) -> String {
     for st in [Stage::Opportunity, Stage::Prospect] {
         match r.stage_condition(st) {
             Some((_, text)) => s.push_str(&format!("  {:<12} {text}\n", st.name())),
-            None => s.push_str(&format!("  {:<12} (no condition: never reached)\n", st.name())),
+            None => s.push_str(&format!(
+                "  {:<12} (no condition: never reached)\n",
+                st.name()
+            )),
         }
     }
     s.push_str("  lead         otherwise\n");

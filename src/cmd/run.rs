@@ -15,9 +15,14 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     }
     let stdin_count = args.inputs.iter().filter(|p| p.as_os_str() == "-").count();
     if stdin_count > 1 {
-        return Err(Error::Usage("standard input (`-`) can be named only once".into()));
+        return Err(Error::Usage(
+            "standard input (`-`) can be named only once".into(),
+        ));
     }
-    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n.get());
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.get(),
+    );
     let progress = match args.progress {
         ProgressMode::Always => true,
         ProgressMode::Never => false,

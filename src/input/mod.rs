@@ -28,10 +28,21 @@ pub struct Source {
 impl Source {
     pub fn new(arg: &Path) -> Source {
         if arg.as_os_str() == "-" {
-            return Source { path: None, name: "<stdin>".into(), size: None };
+            return Source {
+                path: None,
+                name: "<stdin>".into(),
+                size: None,
+            };
         }
-        let size = std::fs::metadata(arg).ok().filter(|m| m.is_file()).map(|m| m.len());
-        Source { path: Some(arg.to_path_buf()), name: arg.display().to_string(), size }
+        let size = std::fs::metadata(arg)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        Source {
+            path: Some(arg.to_path_buf()),
+            name: arg.display().to_string(),
+            size,
+        }
     }
 }
 
@@ -52,27 +63,48 @@ pub fn open(source: Source, rules: &Compiled) -> Result<Opened, Error> {
         None => Box::new(io::stdin()),
         Some(p) => {
             if p.is_dir() {
-                return Err(Error::Input(source.name.clone(), "is a directory, not a CSV file".into()));
+                return Err(Error::Input(
+                    source.name.clone(),
+                    "is a directory, not a CSV file".into(),
+                ));
             }
-            let f = File::open(p).map_err(|e| Error::Input(source.name.clone(), format!("cannot open: {e}")))?;
+            let f = File::open(p)
+                .map_err(|e| Error::Input(source.name.clone(), format!("cannot open: {e}")))?;
             Box::new(f)
         }
     };
     let mut buffered = BufReader::with_capacity(1 << 20, raw);
-    skip_bom(&mut buffered).map_err(|e| Error::Input(source.name.clone(), format!("cannot read: {e}")))?;
+    skip_bom(&mut buffered)
+        .map_err(|e| Error::Input(source.name.clone(), format!("cannot read: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(Box::new(buffered) as Box<dyn Read + Send>);
     let mut header = csv::ByteRecord::new();
-    let got = reader.read_byte_record(&mut header).map_err(|e| Error::Input(source.name.clone(), format!("cannot read the header row: {e}")))?;
+    let got = reader.read_byte_record(&mut header).map_err(|e| {
+        Error::Input(
+            source.name.clone(),
+            format!("cannot read the header row: {e}"),
+        )
+    })?;
     if !got {
-        return Err(Error::Input(source.name.clone(), "is empty: no header row".into()));
+        return Err(Error::Input(
+            source.name.clone(),
+            "is empty: no header row".into(),
+        ));
     }
-    let headers: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
+    let headers: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
     let binding = bind(&headers, rules);
-    Ok(Opened { source, reader, headers, binding })
+    Ok(Opened {
+        source,
+        reader,
+        headers,
+        binding,
+    })
 }
 
 fn skip_bom<R: Read>(r: &mut BufReader<R>) -> io::Result<()> {
@@ -97,7 +129,9 @@ pub fn bind(headers: &[String], rules: &Compiled) -> Vec<Option<usize>> {
                     return Some(i);
                 }
             }
-            slot.aliases.iter().find_map(|a| norm.iter().position(|h| h == a))
+            slot.aliases
+                .iter()
+                .find_map(|a| norm.iter().position(|h| h == a))
         })
         .collect()
 }
@@ -114,7 +148,10 @@ mod tests {
             "[fields]\nvisits = [\"Page Views\"]\n[[rule]]\nid = \"a\"\nwhen = 'email is present and company_size > 5 and visits > 1 and `Lead Score` > 2'\nfit = 1\n",
         )
         .unwrap();
-        let headers: Vec<String> = ["Lead Score", "No. of Employees", "E-Mail", "page_views"].iter().map(|s| s.to_string()).collect();
+        let headers: Vec<String> = ["Lead Score", "No. of Employees", "E-Mail", "page_views"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let b = bind(&headers, &rules);
         let by_label = |l: &str| b[rules.slots.iter().position(|s| s.label == l).unwrap()];
         assert_eq!(by_label("email"), Some(2));

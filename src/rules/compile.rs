@@ -21,6 +21,10 @@ use crate::input::aliases;
 /// The BANT marks a rule can set, in the order of their bits.
 pub const MARK_NAMES: [&str; 4] = ["budget", "authority", "need", "timeline"];
 
+/// The `[usable]` condition of a rules file that has none.
+pub const DEFAULT_USABLE: &str = "email is present or phone is present";
+const DEFAULT_REASON: &str = "no contact information: no email and no phone";
+
 /// A field the rules read: a named field found through aliases, or a column
 /// named by its header text.
 #[derive(Debug, Clone)]
@@ -109,7 +113,10 @@ struct Ctx<'r, 's> {
 pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let mut rep = Reporter::new(&origin.display(), text);
     let raw = raw::read(text, &mut rep);
-    let sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut cx = Ctx {
         rep: &mut rep,
         raw: &raw,
@@ -131,12 +138,21 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let stages = cx.stages();
     for l in &cx.lists {
         if !l.used {
-            let at = raw.lists.iter().find(|r| r.name.value == l.name).map_or(0, |r| r.name.span.start);
-            cx.rep.warn(at, Some(&format!("list `{}`", l.name)), "defined but never used");
+            let at = raw
+                .lists
+                .iter()
+                .find(|r| r.name.value == l.name)
+                .map_or(0, |r| r.name.span.start);
+            cx.rep.warn(
+                at,
+                Some(&format!("list `{}`", l.name)),
+                "defined but never used",
+            );
         }
     }
     let (slots, lists, groups) = (cx.slots, cx.lists, cx.groups);
-    let diags = std::mem::take(&mut rep.out);
+    let mut diags = std::mem::take(&mut rep.out);
+    diags.items.sort_by_key(|d| (d.line, d.column));
     if diags.errors() > 0 {
         return Err(diags);
     }
@@ -165,17 +181,31 @@ impl Ctx<'_, '_> {
 
     /// An error at an offset inside the condition being compiled.
     fn err_in(&mut self, offset: usize, msg: impl Into<String>) {
-        let at = if self.base.1 { self.base.0 + offset } else { self.base.0 };
+        let at = if self.base.1 {
+            self.base.0 + offset
+        } else {
+            self.base.0
+        };
         self.err(at, msg);
     }
 
     fn fields(&mut self) {
         for (name, aliases) in &self.raw.fields {
             if !is_identifier(&name.value) {
-                self.rep.error(name.span.start, Some("[fields]"), format!("`{}` is not a usable field name: use letters, digits and `_`", name.value));
+                self.rep.error(
+                    name.span.start,
+                    Some("[fields]"),
+                    format!(
+                        "`{}` is not a usable field name: use letters, digits and `_`",
+                        name.value
+                    ),
+                );
                 continue;
             }
-            let norm = aliases.iter().map(|a| aliases::normalise(&a.value)).collect();
+            let norm = aliases
+                .iter()
+                .map(|a| aliases::normalise(&a.value))
+                .collect();
             self.declared.insert(name.value.clone(), norm);
         }
     }
@@ -183,16 +213,27 @@ impl Ctx<'_, '_> {
     fn lists(&mut self, origin: &Origin) {
         for l in &self.raw.lists {
             let ctx = format!("list `{}`", l.name.value);
-            let mut set: HashSet<String> = l.entries.iter().map(|e| e.value.trim().to_lowercase()).collect();
+            let mut set: HashSet<String> = l
+                .entries
+                .iter()
+                .map(|e| e.value.trim().to_lowercase())
+                .collect();
             if let Some(file) = &l.file {
                 match origin.read_list(&file.value) {
                     Ok(text) => set.extend(
-                        text.lines().map(|x| x.trim()).filter(|x| !x.is_empty() && !x.starts_with('#')).map(str::to_lowercase),
+                        text.lines()
+                            .map(|x| x.trim())
+                            .filter(|x| !x.is_empty() && !x.starts_with('#'))
+                            .map(str::to_lowercase),
                     ),
                     Err(e) => self.rep.error(file.span.start, Some(&ctx), e),
                 }
             }
-            self.lists.push(ListDef { name: l.name.value.clone(), set, used: false });
+            self.lists.push(ListDef {
+                name: l.name.value.clone(),
+                set,
+                used: false,
+            });
         }
     }
 
@@ -200,20 +241,36 @@ impl Ctx<'_, '_> {
         match &self.raw.groups {
             None => {
                 for name in ["fit", "engagement"] {
-                    self.groups.push(Group { name: name.into(), cap: None, floor: None });
+                    self.groups.push(Group {
+                        name: name.into(),
+                        cap: None,
+                        floor: None,
+                    });
                 }
             }
             Some(gs) => {
                 for g in gs {
                     if self.groups.iter().any(|x| x.name == g.name.value) {
-                        self.rep.error(g.name.span.start, None, format!("group `{}` is declared twice", g.name.value));
+                        self.rep.error(
+                            g.name.span.start,
+                            None,
+                            format!("group `{}` is declared twice", g.name.value),
+                        );
                     }
                     if let (Some(c), Some(f)) = (g.cap, g.floor) {
                         if f > c {
-                            self.rep.error(g.name.span.start, None, format!("group `{}`: floor {f} is above cap {c}", g.name.value));
+                            self.rep.error(
+                                g.name.span.start,
+                                None,
+                                format!("group `{}`: floor {f} is above cap {c}", g.name.value),
+                            );
                         }
                     }
-                    self.groups.push(Group { name: g.name.value.clone(), cap: g.cap, floor: g.floor });
+                    self.groups.push(Group {
+                        name: g.name.value.clone(),
+                        cap: g.cap,
+                        floor: g.floor,
+                    });
                 }
             }
         }
@@ -233,7 +290,16 @@ impl Ctx<'_, '_> {
     }
 
     fn usable(&mut self) -> Option<(Cond, String, String)> {
-        let (when, reason) = self.raw.usable.as_ref()?;
+        let Some((when, reason)) = self.raw.usable.as_ref() else {
+            // Without a [usable] section a row needs an email or a phone.
+            let (email, phone) = (self.field_slot("email"), self.field_slot("phone"));
+            let present = |s| Cond::Not(Box::new(Cond::Empty(TextX::Field(s))));
+            return Some((
+                Cond::Or(vec![present(email), present(phone)]),
+                DEFAULT_USABLE.into(),
+                DEFAULT_REASON.into(),
+            ));
+        };
         self.context = "[usable]".into();
         let c = self.condition(when, Scope::Rule);
         self.context.clear();
@@ -248,15 +314,20 @@ impl Ctx<'_, '_> {
             self.context = format!("rule `{}`", r.id.value);
             if let Some(first) = seen.insert(r.id.value.clone(), r.id.span.start) {
                 let (line, _) = self.rep.position(first);
-                self.err(r.id.span.start, format!("duplicate rule id (first used on line {line})"));
+                self.err(
+                    r.id.span.start,
+                    format!("duplicate rule id (first used on line {line})"),
+                );
             }
             let mut points = Vec::new();
             for (g, p) in &r.points {
                 match self.groups.iter().position(|x| x.name == g.value) {
                     Some(i) => points.push((i, *p)),
                     None => {
-                        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
-                        let hint = suggest(&g.value, names.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                        let names: Vec<&str> =
+                            self.groups.iter().map(|g| g.name.as_str()).collect();
+                        let hint = suggest(&g.value, names.iter().copied())
+                            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
                         self.err(g.span.start, format!("unknown key `{}`: not a rule key nor a score group (groups: {}){hint}", g.value, names.join(", ")));
                     }
                 }
@@ -264,7 +335,11 @@ impl Ctx<'_, '_> {
             let marks = self.marks(&r.marks);
             let when = r.when.as_ref().and_then(|w| self.condition(w, Scope::Rule));
             if points.is_empty() && marks == 0 && r.disqualify.is_none() {
-                self.rep.warn(r.id.span.start, Some(&self.context.clone()), "gives no points, marks nor disqualification");
+                self.rep.warn(
+                    r.id.span.start,
+                    Some(&self.context.clone()),
+                    "gives no points, marks nor disqualification",
+                );
             }
             if let Some(when) = when {
                 out.push(Rule {
@@ -287,7 +362,14 @@ impl Ctx<'_, '_> {
         for m in names {
             match MARK_NAMES.iter().position(|n| *n == m.value) {
                 Some(i) => bits |= 1 << i,
-                None => self.err(m.span.start, format!("unknown mark `{}`; marks are {}", m.value, MARK_NAMES.join(", "))),
+                None => self.err(
+                    m.span.start,
+                    format!(
+                        "unknown mark `{}`; marks are {}",
+                        m.value,
+                        MARK_NAMES.join(", ")
+                    ),
+                ),
             }
         }
         bits
@@ -301,7 +383,10 @@ impl Ctx<'_, '_> {
                 "opportunity" => 0,
                 "prospect" => 1,
                 "lead" => {
-                    self.err(name.span.start, "`lead` is the fallback stage and takes no condition");
+                    self.err(
+                        name.span.start,
+                        "`lead` is the fallback stage and takes no condition",
+                    );
                     continue;
                 }
                 other => {
@@ -348,8 +433,10 @@ impl Ctx<'_, '_> {
                         Cond::InList(t, i)
                     }
                     None => {
-                        let names: Vec<String> = self.lists.iter().map(|l| l.name.clone()).collect();
-                        let hint = suggest(list, names.iter().map(String::as_str)).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                        let names: Vec<String> =
+                            self.lists.iter().map(|l| l.name.clone()).collect();
+                        let hint = suggest(list, names.iter().map(String::as_str))
+                            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
                         self.err_in(*at, format!("unknown list `{list}`{hint}"));
                         Cond::Const(false)
                     }
@@ -388,13 +475,23 @@ impl Ctx<'_, '_> {
         let (lv, rv) = (self.operand(l, scope), self.operand(r, scope));
         match (lv, rv) {
             (Val::Bool(_), _) | (_, Val::Bool(_)) => {
-                self.err_in(l.at(), "a condition cannot be compared; combine conditions with `and`, `or`, `not`");
+                self.err_in(
+                    l.at(),
+                    "a condition cannot be compared; combine conditions with `and`, `or`, `not`",
+                );
                 Cond::Const(false)
             }
             (Val::Num(a), Val::Num(b)) => Cond::Num(a, op, b),
             (Val::Num(_), Val::Text(_, true)) | (Val::Text(_, true), Val::Num(_)) => {
-                let at = if matches!(r, Operand::Str(..)) { r.at() } else { l.at() };
-                self.err_in(at, "a number compared with text: write the number without quotes");
+                let at = if matches!(r, Operand::Str(..)) {
+                    r.at()
+                } else {
+                    l.at()
+                };
+                self.err_in(
+                    at,
+                    "a number compared with text: write the number without quotes",
+                );
                 Cond::Const(false)
             }
             (Val::Num(a), Val::Text(t, false)) => Cond::Num(a, op, NumX::Read(t)),
@@ -408,7 +505,14 @@ impl Ctx<'_, '_> {
             TextOp::Matches => match Regex::new(pat) {
                 Ok(re) => Cond::Matches(t, Box::new(re)),
                 Err(e) => {
-                    let msg = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+                    let msg = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid")
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_string();
                     self.err_in(at, format!("bad regular expression: {msg}"));
                     Cond::Const(false)
                 }
@@ -416,7 +520,10 @@ impl Ctx<'_, '_> {
             TextOp::Contains => {
                 let lower = pat.to_lowercase();
                 let finder = if lower.is_ascii() {
-                    match AhoCorasick::builder().ascii_case_insensitive(true).build([&lower]) {
+                    match AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build([&lower])
+                    {
                         Ok(ac) => Finder::Ascii(Box::new(ac)),
                         Err(_) => Finder::Folded(lower),
                     }
@@ -434,7 +541,10 @@ impl Ctx<'_, '_> {
         match self.operand(op, scope) {
             Val::Text(t, _) => t,
             _ => {
-                self.err_in(op.at(), format!("{what} needs text on its left, such as a field"));
+                self.err_in(
+                    op.at(),
+                    format!("{what} needs text on its left, such as a field"),
+                );
                 TextX::Lit(String::new())
             }
         }
@@ -455,7 +565,10 @@ impl Ctx<'_, '_> {
             if scope == Scope::Stage {
                 return Val::Num(NumX::Group(i));
             }
-            self.err_in(at, format!("group `{n}` is only known once every rule has run: use it in [stages]"));
+            self.err_in(
+                at,
+                format!("group `{n}` is only known once every rule has run: use it in [stages]"),
+            );
             return Val::Num(NumX::Lit(0.0));
         }
         if n == "total" && scope == Scope::Stage {
@@ -471,13 +584,21 @@ impl Ctx<'_, '_> {
         match n {
             "true" => return Val::Bool(Cond::Const(true)),
             "false" => return Val::Bool(Cond::Const(false)),
-            "email_domain" => return Val::Text(TextX::Domain(Box::new(TextX::Field(self.field_slot("email")))), false),
+            "email_domain" => {
+                return Val::Text(
+                    TextX::Domain(Box::new(TextX::Field(self.field_slot("email")))),
+                    false,
+                )
+            }
             _ => {}
         }
         if self.declared.contains_key(n) || aliases::builtin(n).is_some() {
             return Val::Text(TextX::Field(self.field_slot(n)), false);
         }
-        let mut known: Vec<String> = aliases::BUILTIN.iter().map(|(f, _)| f.to_string()).collect();
+        let mut known: Vec<String> = aliases::BUILTIN
+            .iter()
+            .map(|(f, _)| f.to_string())
+            .collect();
         known.extend(self.declared.keys().cloned());
         known.extend(self.raw.defines.iter().map(|(d, _)| d.value.clone()));
         known.push("email_domain".into());
@@ -516,18 +637,31 @@ impl Ctx<'_, '_> {
                         Operand::Name(m, _) if MARK_NAMES.contains(&m.as_str()) => {
                             bits |= 1 << MARK_NAMES.iter().position(|x| x == m).unwrap_or(0);
                         }
-                        other => self.err_in(other.at(), format!("`marked` takes mark names: {}", MARK_NAMES.join(", "))),
+                        other => self.err_in(
+                            other.at(),
+                            format!("`marked` takes mark names: {}", MARK_NAMES.join(", ")),
+                        ),
                     }
                 }
                 if scope == Scope::Rule {
-                    self.err_in(at, "marks are only known once every rule has run: use `marked` in [stages]");
+                    self.err_in(
+                        at,
+                        "marks are only known once every rule has run: use `marked` in [stages]",
+                    );
                 }
                 Val::Bool(Cond::Marked(bits))
             }
             _ => {
                 let known = ["domain", "length", "digits", "number", "marked", "marks"];
-                let hint = suggest(f, known).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-                self.err_in(at, format!("unknown function `{f}`{hint}; functions are {}", known.join(", ")));
+                let hint =
+                    suggest(f, known).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                self.err_in(
+                    at,
+                    format!(
+                        "unknown function `{f}`{hint}; functions are {}",
+                        known.join(", ")
+                    ),
+                );
                 Val::Text(TextX::Lit(String::new()), false)
             }
         }
@@ -545,7 +679,14 @@ impl Ctx<'_, '_> {
         }
         let mut seen = HashSet::new();
         list.retain(|a| seen.insert(a.clone()));
-        self.push_slot(key, FieldSlot { label: name.to_string(), aliases: list, exact: None })
+        self.push_slot(
+            key,
+            FieldSlot {
+                label: name.to_string(),
+                aliases: list,
+                exact: None,
+            },
+        )
     }
 
     fn column_slot(&mut self, header: &str) -> usize {
@@ -553,7 +694,11 @@ impl Ctx<'_, '_> {
         if let Some(&i) = self.slot_index.get(&key) {
             return i;
         }
-        let slot = FieldSlot { label: format!("`{header}`"), aliases: vec![aliases::normalise(header)], exact: Some(header.to_string()) };
+        let slot = FieldSlot {
+            label: format!("`{header}`"),
+            aliases: vec![aliases::normalise(header)],
+            exact: Some(header.to_string()),
+        };
         self.push_slot(key, slot)
     }
 
@@ -574,7 +719,8 @@ fn op_name(op: &Operand) -> String {
 
 fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
-    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
 impl Compiled {
@@ -584,6 +730,9 @@ impl Compiled {
             Stage::Prospect => 1,
             _ => return None,
         };
-        self.stages[i].0.as_ref().map(|c| (c, self.stages[i].1.as_str()))
+        self.stages[i]
+            .0
+            .as_ref()
+            .map(|c| (c, self.stages[i].1.as_str()))
     }
 }

@@ -60,7 +60,14 @@ impl<'s> Reporter<'s> {
     pub fn new(origin: &str, text: &'s str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Reporter { text, line_starts, out: Diagnostics { origin: origin.to_string(), items: Vec::new() } }
+        Reporter {
+            text,
+            line_starts,
+            out: Diagnostics {
+                origin: origin.to_string(),
+                items: Vec::new(),
+            },
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -68,7 +75,11 @@ impl<'s> Reporter<'s> {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         (line, column)
     }
 
@@ -82,7 +93,13 @@ impl<'s> Reporter<'s> {
 
     fn push(&mut self, offset: usize, context: Option<&str>, message: String, warning: bool) {
         let (line, column) = self.position(offset);
-        self.out.items.push(Diagnostic { line, column, context: context.map(str::to_string), message, warning });
+        self.out.items.push(Diagnostic {
+            line,
+            column,
+            context: context.map(str::to_string),
+            message,
+            warning,
+        });
     }
 
     /// Where the text of a string value starts, given the span of the TOML
@@ -90,12 +107,22 @@ impl<'s> Reporter<'s> {
     /// one (no escapes were decoded).
     pub fn string_origin(&self, span: &Range<usize>, value: &str) -> (usize, bool) {
         let raw = self.text.get(span.clone()).unwrap_or("");
-        let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") { 3 } else { 1 };
+        let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+            3
+        } else {
+            1
+        };
         let mut start = span.start + quote.min(raw.len());
-        let body = self.text.get(start..span.end.saturating_sub(quote)).unwrap_or("");
+        let body = self
+            .text
+            .get(start..span.end.saturating_sub(quote))
+            .unwrap_or("");
         let mut body_trimmed = body;
         if quote == 3 {
-            if let Some(rest) = body.strip_prefix('\n').or_else(|| body.strip_prefix("\r\n")) {
+            if let Some(rest) = body
+                .strip_prefix('\n')
+                .or_else(|| body.strip_prefix("\r\n"))
+            {
                 start += body.len() - rest.len();
                 body_trimmed = rest;
             }

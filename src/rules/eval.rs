@@ -70,7 +70,12 @@ pub struct RowView<'a> {
 
 impl RowView<'_> {
     fn field(&self, slot: usize) -> &str {
-        self.columns.get(slot).copied().flatten().and_then(|c| self.record.get(c)).map_or("", str::trim)
+        self.columns
+            .get(slot)
+            .copied()
+            .flatten()
+            .and_then(|c| self.record.get(c))
+            .map_or("", str::trim)
     }
 }
 
@@ -106,7 +111,13 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn new(groups: usize) -> Self {
-        Verdict { outcome: Outcome::Unusable, totals: vec![0; groups], raw_totals: vec![0; groups], marks: 0, fired: Vec::new() }
+        Verdict {
+            outcome: Outcome::Unusable,
+            totals: vec![0; groups],
+            raw_totals: vec![0; groups],
+            marks: 0,
+            fired: Vec::new(),
+        }
     }
 
     pub fn stage(&self) -> Stage {
@@ -125,7 +136,11 @@ impl Compiled {
         v.marks = 0;
         v.totals.iter_mut().for_each(|t| *t = 0);
         v.raw_totals.iter_mut().for_each(|t| *t = 0);
-        let ev = Eval { rules: self, row, verdict: None };
+        let ev = Eval {
+            rules: self,
+            row,
+            verdict: None,
+        };
         if let Some((usable, _, _)) = &self.usable {
             if !ev.cond(usable, scratch) {
                 v.outcome = Outcome::Unusable;
@@ -160,10 +175,22 @@ impl Compiled {
             v.outcome = Outcome::Disqualified(i);
             return;
         }
-        let ev = Eval { rules: self, row, verdict: Some(v) };
-        let stage = if self.stages[0].0.as_ref().is_some_and(|c| ev.cond(c, scratch)) {
+        let ev = Eval {
+            rules: self,
+            row,
+            verdict: Some(v),
+        };
+        let stage = if self.stages[0]
+            .0
+            .as_ref()
+            .is_some_and(|c| ev.cond(c, scratch))
+        {
             Stage::Opportunity
-        } else if self.stages[1].0.as_ref().is_some_and(|c| ev.cond(c, scratch)) {
+        } else if self.stages[1]
+            .0
+            .as_ref()
+            .is_some_and(|c| ev.cond(c, scratch))
+        {
             Stage::Prospect
         } else {
             Stage::Lead
@@ -173,8 +200,19 @@ impl Compiled {
 
     /// Whether one condition holds on a row, with the groups and marks of a
     /// finished verdict (for stage conditions).
-    pub fn holds(&self, cond: &Cond, row: &RowView, verdict: Option<&Verdict>, scratch: &mut Scratch) -> bool {
-        Eval { rules: self, row, verdict }.cond(cond, scratch)
+    pub fn holds(
+        &self,
+        cond: &Cond,
+        row: &RowView,
+        verdict: Option<&Verdict>,
+        scratch: &mut Scratch,
+    ) -> bool {
+        Eval {
+            rules: self,
+            row,
+            verdict,
+        }
+        .cond(cond, scratch)
     }
 
     /// The text a field slot holds on a row (trimmed), for explanations.
@@ -270,7 +308,11 @@ fn prefix_folded(x: &str, p: &str, buf: &mut String, start: bool) -> bool {
         if xb.len() < pb.len() {
             return false;
         }
-        let part = if start { &xb[..pb.len()] } else { &xb[xb.len() - pb.len()..] };
+        let part = if start {
+            &xb[..pb.len()]
+        } else {
+            &xb[xb.len() - pb.len()..]
+        };
         return part.eq_ignore_ascii_case(pb);
     }
     let l = lower_into(x, buf);

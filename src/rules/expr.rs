@@ -139,7 +139,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    let err = |at: usize, m: &str| SyntaxError { at, message: m.to_string() };
+    let err = |at: usize, m: &str| SyntaxError {
+        at,
+        message: m.to_string(),
+    };
     while i < b.len() {
         let c = b[i];
         let start = i;
@@ -177,7 +180,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                 i = end;
             }
             b'`' => {
-                let close = src[i + 1..].find('`').ok_or_else(|| err(i, "this column name has no closing backtick"))?;
+                let close = src[i + 1..]
+                    .find('`')
+                    .ok_or_else(|| err(i, "this column name has no closing backtick"))?;
                 let name = &src[i + 1..i + 1 + close];
                 if name.trim().is_empty() {
                     return Err(err(i, "an empty column name"));
@@ -191,7 +196,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                     j += 1;
                 }
                 let text: String = src[i..j].chars().filter(|&c| c != '_').collect();
-                let n = text.parse::<f64>().map_err(|_| err(i, &format!("`{}` is not a number", &src[i..j])))?;
+                let n = text
+                    .parse::<f64>()
+                    .map_err(|_| err(i, &format!("`{}` is not a number", &src[i..j])))?;
                 out.push((Tok::Num(n), start));
                 i = j;
             }
@@ -235,7 +242,10 @@ fn lex_string(src: &str, start: usize) -> Result<(String, usize), SyntaxError> {
         }
         s.push(c);
     }
-    Err(SyntaxError { at: start, message: "this string has no closing quote".into() })
+    Err(SyntaxError {
+        at: start,
+        message: "this string has no closing quote".into(),
+    })
 }
 
 struct Parser {
@@ -247,13 +257,19 @@ struct Parser {
 pub fn parse(src: &str) -> Result<Expr, SyntaxError> {
     let toks = lex(src)?;
     if toks.len() == 1 {
-        return Err(SyntaxError { at: 0, message: "the condition is empty".into() });
+        return Err(SyntaxError {
+            at: 0,
+            message: "the condition is empty".into(),
+        });
     }
     let mut p = Parser { toks, pos: 0 };
     let e = p.or()?;
     match p.peek() {
         Tok::End => Ok(e),
-        t => Err(p.error(format!("expected `and`, `or` or the end, found {}", describe(t)))),
+        t => Err(p.error(format!(
+            "expected `and`, `or` or the end, found {}",
+            describe(t)
+        ))),
     }
 }
 
@@ -272,7 +288,10 @@ impl Parser {
         t
     }
     fn error(&self, message: String) -> SyntaxError {
-        SyntaxError { at: self.at(), message }
+        SyntaxError {
+            at: self.at(),
+            message,
+        }
     }
     fn keyword(&self, kw: &str) -> bool {
         matches!(self.peek(), Tok::Name(n) if n.eq_ignore_ascii_case(kw))
@@ -286,7 +305,11 @@ impl Parser {
             self.bump();
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap_or(Expr::And(vec![])) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Expr::And(vec![]))
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, SyntaxError> {
@@ -295,7 +318,11 @@ impl Parser {
             self.bump();
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap_or(Expr::And(vec![])) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Expr::And(vec![]))
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, SyntaxError> {
@@ -330,7 +357,10 @@ impl Parser {
             self.bump();
             return match self.bump() {
                 (Tok::Name(list), at) => Ok(Expr::In(lhs, list, at, negated)),
-                (t, at) => Err(SyntaxError { at, message: format!("expected a list name after `in`, found {}", describe(&t)) }),
+                (t, at) => Err(SyntaxError {
+                    at,
+                    message: format!("expected a list name after `in`, found {}", describe(&t)),
+                }),
             };
         }
         let text_op = if self.keyword("matches") {
@@ -350,7 +380,10 @@ impl Parser {
             }
             return match self.bump() {
                 (Tok::Str(s), at) => Ok(Expr::Text(lhs, op, s, at)),
-                (t, at) => Err(SyntaxError { at, message: format!("expected a quoted string, found {}", describe(&t)) }),
+                (t, at) => Err(SyntaxError {
+                    at,
+                    message: format!("expected a quoted string, found {}", describe(&t)),
+                }),
             };
         }
         if self.keyword("is") {
@@ -364,7 +397,10 @@ impl Parser {
             } else if self.keyword("present") {
                 true
             } else {
-                return Err(self.error(format!("expected `empty` or `present` after `is`, found {}", describe(self.peek()))));
+                return Err(self.error(format!(
+                    "expected `empty` or `present` after `is`, found {}",
+                    describe(self.peek())
+                )));
             };
             self.bump();
             return Ok(Expr::Empty(lhs, present != negated));
@@ -392,22 +428,31 @@ impl Parser {
                     }
                 }
                 if *self.peek() != Tok::RParen {
-                    return Err(self.error(format!("expected `,` or `)`, found {}", describe(self.peek()))));
+                    return Err(self.error(format!(
+                        "expected `,` or `)`, found {}",
+                        describe(self.peek())
+                    )));
                 }
                 self.bump();
                 Ok(Operand::Call(n, args, at))
             }
-            Tok::Name(n) if is_reserved(&n) => {
-                Err(SyntaxError { at, message: format!("expected a value, found the keyword `{n}`") })
-            }
+            Tok::Name(n) if is_reserved(&n) => Err(SyntaxError {
+                at,
+                message: format!("expected a value, found the keyword `{n}`"),
+            }),
             Tok::Name(n) => Ok(Operand::Name(n, at)),
-            t => Err(SyntaxError { at, message: format!("expected a value, found {}", describe(&t)) }),
+            t => Err(SyntaxError {
+                at,
+                message: format!("expected a value, found {}", describe(&t)),
+            }),
         }
     }
 }
 
 fn is_reserved(n: &str) -> bool {
-    ["and", "or", "not", "in", "matches", "contains", "is"].iter().any(|k| n.eq_ignore_ascii_case(k))
+    ["and", "or", "not", "in", "matches", "contains", "is"]
+        .iter()
+        .any(|k| n.eq_ignore_ascii_case(k))
 }
 
 #[cfg(test)]
@@ -426,14 +471,33 @@ mod tests {
 
     #[test]
     fn predicates() {
-        assert!(matches!(parse("title matches \"(?i)\\bvp\\b\"").unwrap(), Expr::Text(_, TextOp::Matches, ref s, _) if s == "(?i)\\bvp\\b"));
-        assert!(matches!(parse("email_domain not in free_mail").unwrap(), Expr::In(_, ref l, _, true) if l == "free_mail"));
-        assert!(matches!(parse("title starts with 'head'").unwrap(), Expr::Text(_, TextOp::StartsWith, _, _)));
-        assert!(matches!(parse("phone is not empty").unwrap(), Expr::Empty(_, true)));
-        assert!(matches!(parse("phone is empty").unwrap(), Expr::Empty(_, false)));
-        assert!(matches!(parse("`No. of Employees` >= 50").unwrap(), Expr::Cmp(Operand::Column(ref c, 0), CmpOp::Ge, Operand::Num(n, _)) if c == "No. of Employees" && n == 50.0));
-        assert!(matches!(parse("marked(budget, need)").unwrap(), Expr::Bare(Operand::Call(ref f, ref a, 0)) if f == "marked" && a.len() == 2));
-        assert!(matches!(parse("fit >= -10").unwrap(), Expr::Cmp(_, CmpOp::Ge, Operand::Num(n, _)) if n == -10.0));
+        assert!(
+            matches!(parse("title matches \"(?i)\\bvp\\b\"").unwrap(), Expr::Text(_, TextOp::Matches, ref s, _) if s == "(?i)\\bvp\\b")
+        );
+        assert!(
+            matches!(parse("email_domain not in free_mail").unwrap(), Expr::In(_, ref l, _, true) if l == "free_mail")
+        );
+        assert!(matches!(
+            parse("title starts with 'head'").unwrap(),
+            Expr::Text(_, TextOp::StartsWith, _, _)
+        ));
+        assert!(matches!(
+            parse("phone is not empty").unwrap(),
+            Expr::Empty(_, true)
+        ));
+        assert!(matches!(
+            parse("phone is empty").unwrap(),
+            Expr::Empty(_, false)
+        ));
+        assert!(
+            matches!(parse("`No. of Employees` >= 50").unwrap(), Expr::Cmp(Operand::Column(ref c, 0), CmpOp::Ge, Operand::Num(n, _)) if c == "No. of Employees" && n == 50.0)
+        );
+        assert!(
+            matches!(parse("marked(budget, need)").unwrap(), Expr::Bare(Operand::Call(ref f, ref a, 0)) if f == "marked" && a.len() == 2)
+        );
+        assert!(
+            matches!(parse("fit >= -10").unwrap(), Expr::Cmp(_, CmpOp::Ge, Operand::Num(n, _)) if n == -10.0)
+        );
     }
 
     #[test]
@@ -441,12 +505,24 @@ mod tests {
         let e = parse("fit >= ").unwrap_err();
         assert_eq!(e.at, 7);
         let e = parse("title matches vp").unwrap_err();
-        assert_eq!((e.at, e.message.as_str()), (14, "expected a quoted string, found `vp`"));
+        assert_eq!(
+            (e.at, e.message.as_str()),
+            (14, "expected a quoted string, found `vp`")
+        );
         let e = parse("a = 1 b = 2").unwrap_err();
         assert_eq!(e.at, 6);
-        assert!(parse("a = \"x").unwrap_err().message.contains("no closing quote"));
-        assert!(parse("(a = 1").unwrap_err().message.contains("expected `)`"));
-        assert!(parse("a = 1 and").unwrap_err().message.contains("expected a value"));
+        assert!(parse("a = \"x")
+            .unwrap_err()
+            .message
+            .contains("no closing quote"));
+        assert!(parse("(a = 1")
+            .unwrap_err()
+            .message
+            .contains("expected `)`"));
+        assert!(parse("a = 1 and")
+            .unwrap_err()
+            .message
+            .contains("expected a value"));
         assert!(parse("   ").unwrap_err().message.contains("empty"));
     }
 }

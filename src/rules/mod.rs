@@ -26,9 +26,18 @@ pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
 /// List files shipped in `rules/lists/`, so that the built-in rules need
 /// nothing on disk.
 const BUILTIN_LISTS: &[(&str, &str)] = &[
-    ("lists/free_mail.txt", include_str!("../../rules/lists/free_mail.txt")),
-    ("lists/disposable.txt", include_str!("../../rules/lists/disposable.txt")),
-    ("lists/competitors.txt", include_str!("../../rules/lists/competitors.txt")),
+    (
+        "lists/free_mail.txt",
+        include_str!("../../rules/lists/free_mail.txt"),
+    ),
+    (
+        "lists/disposable.txt",
+        include_str!("../../rules/lists/disposable.txt"),
+    ),
+    (
+        "lists/competitors.txt",
+        include_str!("../../rules/lists/competitors.txt"),
+    ),
 ];
 
 /// Where a rules text came from: a file, or the built-in default.
@@ -56,7 +65,8 @@ impl Origin {
                 .ok_or_else(|| format!("the built-in rules have no list file `{name}`")),
             Origin::File(p) => {
                 let path = p.parent().unwrap_or(Path::new(".")).join(name);
-                std::fs::read_to_string(&path).map_err(|e| format!("cannot read list file {}: {e}", path.display()))
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read list file {}: {e}", path.display()))
             }
         }
     }
@@ -97,7 +107,13 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Lead, Stage::Prospect, Stage::Opportunity, Stage::Disqualified, Stage::Rejected];
+    pub const ALL: [Stage; 5] = [
+        Stage::Lead,
+        Stage::Prospect,
+        Stage::Opportunity,
+        Stage::Disqualified,
+        Stage::Rejected,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

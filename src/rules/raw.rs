@@ -60,7 +60,18 @@ pub struct RawRules {
     pub stages: Vec<(Text, Text)>,
 }
 
-const TOP_KEYS: &[&str] = &["version", "name", "description", "fields", "lists", "define", "usable", "groups", "rule", "stages"];
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "name",
+    "description",
+    "fields",
+    "lists",
+    "define",
+    "usable",
+    "groups",
+    "rule",
+    "stages",
+];
 
 /// Parses the TOML and walks it; problems go to `rep`.
 pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
@@ -75,7 +86,11 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
         match key.get_ref().as_ref() {
             "version" => match value.get_ref() {
                 DeValue::Integer(i) if i.as_str() == "1" => {}
-                _ => rep.error(span.start, None, "`version` must be 1, the only version of the rules format"),
+                _ => rep.error(
+                    span.start,
+                    None,
+                    "`version` must be 1, the only version of the rules format",
+                ),
             },
             "name" => raw.name = string(value, rep, None),
             "description" => raw.description = string(value, rep, None),
@@ -92,7 +107,13 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
     raw
 }
 
-fn unknown_key(rep: &mut Reporter, key: &Spanned<std::borrow::Cow<str>>, name: &str, known: &[&str], ctx: Option<&str>) {
+fn unknown_key(
+    rep: &mut Reporter,
+    key: &Spanned<std::borrow::Cow<str>>,
+    name: &str,
+    known: &[&str],
+    ctx: Option<&str>,
+) {
     let hint = match suggest(name, known.iter().copied()) {
         Some(s) => format!("; did you mean `{s}`?"),
         None => format!("; expected one of: {}", known.join(", ")),
@@ -114,9 +135,16 @@ fn type_name(v: &DeValue) -> &'static str {
 
 fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<Text> {
     match v.get_ref() {
-        DeValue::String(s) => Some(Text { value: s.to_string(), span: v.span() }),
+        DeValue::String(s) => Some(Text {
+            value: s.to_string(),
+            span: v.span(),
+        }),
         other => {
-            rep.error(v.span().start, ctx, format!("expected a string, found {}", type_name(other)));
+            rep.error(
+                v.span().start,
+                ctx,
+                format!("expected a string, found {}", type_name(other)),
+            );
             None
         }
     }
@@ -129,12 +157,19 @@ fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Optio
             Some(b) => (-1, b.to_string()),
             None => (1, digits.trim_start_matches('+').to_string()),
         };
-        let body = body.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
+        let body = body
+            .trim_start_matches("0x")
+            .trim_start_matches("0o")
+            .trim_start_matches("0b");
         if let Ok(n) = i64::from_str_radix(body, i.radix()) {
             return Some(sign * n);
         }
     }
-    rep.error(v.span().start, ctx, format!("expected a whole number, found {}", type_name(v.get_ref())));
+    rep.error(
+        v.span().start,
+        ctx,
+        format!("expected a whole number, found {}", type_name(v.get_ref())),
+    );
     None
 }
 
@@ -143,42 +178,71 @@ fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<T
         DeValue::Array(items) => items.iter().filter_map(|i| string(i, rep, ctx)).collect(),
         DeValue::String(_) => string(v, rep, ctx).into_iter().collect(),
         other => {
-            rep.error(v.span().start, ctx, format!("expected an array of strings, found {}", type_name(other)));
+            rep.error(
+                v.span().start,
+                ctx,
+                format!("expected an array of strings, found {}", type_name(other)),
+            );
             Vec::new()
         }
     }
 }
 
-fn table<'a, 'i>(v: &'a Spanned<DeValue<'i>>, rep: &mut Reporter, what: &str) -> Option<&'a DeTable<'i>> {
+fn table<'a, 'i>(
+    v: &'a Spanned<DeValue<'i>>,
+    rep: &mut Reporter,
+    what: &str,
+) -> Option<&'a DeTable<'i>> {
     match v.get_ref() {
         DeValue::Table(t) => Some(t),
         other => {
-            rep.error(v.span().start, None, format!("{what} must be a table, found {}", type_name(other)));
+            rep.error(
+                v.span().start,
+                None,
+                format!("{what} must be a table, found {}", type_name(other)),
+            );
             None
         }
     }
 }
 
 fn key_text(k: &Spanned<std::borrow::Cow<str>>) -> Text {
-    Text { value: k.get_ref().to_string(), span: k.span() }
+    Text {
+        value: k.get_ref().to_string(),
+        span: k.span(),
+    }
 }
 
 fn fields(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<(Text, Vec<Text>)> {
-    let Some(t) = table(v, rep, "[fields]") else { return Vec::new() };
-    t.iter().map(|(k, v)| (key_text(k), strings(v, rep, Some("[fields]")))).collect()
+    let Some(t) = table(v, rep, "[fields]") else {
+        return Vec::new();
+    };
+    t.iter()
+        .map(|(k, v)| (key_text(k), strings(v, rep, Some("[fields]"))))
+        .collect()
 }
 
 fn string_table(v: &Spanned<DeValue>, rep: &mut Reporter, what: &str) -> Vec<(Text, Text)> {
-    let Some(t) = table(v, rep, what) else { return Vec::new() };
-    t.iter().filter_map(|(k, v)| Some((key_text(k), string(v, rep, Some(what))?))).collect()
+    let Some(t) = table(v, rep, what) else {
+        return Vec::new();
+    };
+    t.iter()
+        .filter_map(|(k, v)| Some((key_text(k), string(v, rep, Some(what))?)))
+        .collect()
 }
 
 fn lists(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawList> {
-    let Some(t) = table(v, rep, "[lists]") else { return Vec::new() };
+    let Some(t) = table(v, rep, "[lists]") else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, v) in t {
         let ctx = format!("list `{}`", k.get_ref());
-        let mut list = RawList { name: key_text(k), entries: Vec::new(), file: None };
+        let mut list = RawList {
+            name: key_text(k),
+            entries: Vec::new(),
+            file: None,
+        };
         match v.get_ref() {
             DeValue::Table(spec) => {
                 for (sk, sv) in spec {
@@ -207,17 +271,27 @@ fn usable(v: &Spanned<DeValue>, rep: &mut Reporter) -> Option<(Text, Option<Text
         }
     }
     if when.is_none() {
-        rep.error(v.span().start, Some("[usable]"), "missing `when`: the condition a row must meet to be usable");
+        rep.error(
+            v.span().start,
+            Some("[usable]"),
+            "missing `when`: the condition a row must meet to be usable",
+        );
     }
     Some((when?, reason))
 }
 
 fn groups(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawGroup> {
-    let Some(t) = table(v, rep, "[groups]") else { return Vec::new() };
+    let Some(t) = table(v, rep, "[groups]") else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, v) in t {
         let ctx = format!("group `{}`", k.get_ref());
-        let mut g = RawGroup { name: key_text(k), cap: None, floor: None };
+        let mut g = RawGroup {
+            name: key_text(k),
+            cap: None,
+            floor: None,
+        };
         if let Some(spec) = table(v, rep, &ctx) {
             for (sk, sv) in spec {
                 match sk.get_ref().as_ref() {
@@ -234,19 +308,40 @@ fn groups(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawGroup> {
 
 fn rules(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawRule> {
     let DeValue::Array(items) = v.get_ref() else {
-        rep.error(v.span().start, None, "`rule` must be written as [[rule]] tables");
+        rep.error(
+            v.span().start,
+            None,
+            "`rule` must be written as [[rule]] tables",
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (n, item) in items.iter().enumerate() {
-        let Some(t) = table(item, rep, "[[rule]]") else { continue };
-        let id = t.iter().find(|(k, _)| k.get_ref() == "id").and_then(|(_, v)| string(v, rep, None));
+        let Some(t) = table(item, rep, "[[rule]]") else {
+            continue;
+        };
+        let id = t
+            .iter()
+            .find(|(k, _)| k.get_ref() == "id")
+            .and_then(|(_, v)| string(v, rep, None));
         let Some(id) = id else {
-            rep.error(item.span().start, Some(&format!("rule #{}", n + 1)), "missing `id`: every rule needs a unique id");
+            rep.error(
+                item.span().start,
+                Some(&format!("rule #{}", n + 1)),
+                "missing `id`: every rule needs a unique id",
+            );
             continue;
         };
         let ctx = format!("rule `{}`", id.value);
-        let mut rule = RawRule { id, span: item.span(), when: None, points: Vec::new(), marks: Vec::new(), disqualify: None, note: None };
+        let mut rule = RawRule {
+            id,
+            span: item.span(),
+            when: None,
+            points: Vec::new(),
+            marks: Vec::new(),
+            disqualify: None,
+            note: None,
+        };
         for (k, v) in t {
             match k.get_ref().as_ref() {
                 "id" => {}
@@ -261,12 +356,29 @@ fn rules(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawRule> {
                             rule.points.push((key_text(k), p));
                         }
                     }
-                    _ => unknown_key(rep, k, k.get_ref(), &["id", "when", "marks", "disqualify", "note", "<group> = <points>"], Some(&ctx)),
+                    _ => unknown_key(
+                        rep,
+                        k,
+                        k.get_ref(),
+                        &[
+                            "id",
+                            "when",
+                            "marks",
+                            "disqualify",
+                            "note",
+                            "<group> = <points>",
+                        ],
+                        Some(&ctx),
+                    ),
                 },
             }
         }
         if rule.when.is_none() {
-            rep.error(item.span().start, Some(&ctx), "missing `when`: the condition under which the rule fires");
+            rep.error(
+                item.span().start,
+                Some(&ctx),
+                "missing `when`: the condition under which the rule fires",
+            );
         }
         out.push(rule);
     }

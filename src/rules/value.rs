@@ -23,7 +23,8 @@
 pub fn read_number(text: &str) -> Option<f64> {
     let b = text.as_bytes();
     let start = b.iter().position(|c| c.is_ascii_digit())?;
-    let negative = start > 0 && b[start - 1] == b'-' && !b[..start - 1].iter().any(|c| c.is_ascii_digit());
+    let negative =
+        start > 0 && b[start - 1] == b'-' && !b[..start - 1].iter().any(|c| c.is_ascii_digit());
     let (value, end) = scan_decimal(b, start);
     let (scale, after) = scan_suffix(b, end);
     let mut n = value;
@@ -66,7 +67,10 @@ fn scan_suffix(b: &[u8], i: usize) -> (Option<f64>, usize) {
     if j < b.len() && b[j] == b' ' {
         j += 1;
     }
-    let word_end = b[j..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(b.len(), |p| j + p);
+    let word_end = b[j..]
+        .iter()
+        .position(|c| !c.is_ascii_alphabetic())
+        .map_or(b.len(), |p| j + p);
     let word = &b[j..word_end];
     let scale = if word.eq_ignore_ascii_case(b"k") {
         Some(1e3)

@@ -282,7 +282,7 @@ impl Summary {
             }
         }
         let mut hits: Vec<&RuleHits> = self.rule_hits.iter().filter(|h| h.hits > 0).collect();
-        hits.sort_by(|a, b| b.hits.cmp(&a.hits));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.hits));
         if !hits.is_empty() {
             s.push_str("rules that fired most:\n");
             for h in hits.iter().take(5) {

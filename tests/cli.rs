@@ -16,33 +16,70 @@ fn webform_sample_rows_land_in_the_right_files() {
     let r = run(t.path(), &["samples/webform.csv"]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let col = "Email Address";
-    assert_eq!(emails(&r, "opportunities.csv", col), ["ana.lima@northwind-software.com", "priya@helixhealth.co.uk", "sam.patel@atlasfin.com", "ben.walker@summitworks.com"]);
-    assert_eq!(emails(&r, "prospects.csv", col), ["claire.dubois@lumen-logic.fr"]);
-    assert_eq!(emails(&r, "leads.csv", col), ["lars@brightforge.dk", "ivy@outlook.com"]);
-    assert_eq!(emails(&r, "disqualified.csv", col), ["tom.becker@gmail.com", "mei.chen@qualifyhq.com", "jo.ortiz@mailinator.com"]);
+    assert_eq!(
+        emails(&r, "opportunities.csv", col),
+        [
+            "ana.lima@northwind-software.com",
+            "priya@helixhealth.co.uk",
+            "sam.patel@atlasfin.com",
+            "ben.walker@summitworks.com"
+        ]
+    );
+    assert_eq!(
+        emails(&r, "prospects.csv", col),
+        ["claire.dubois@lumen-logic.fr"]
+    );
+    assert_eq!(
+        emails(&r, "leads.csv", col),
+        ["lars@brightforge.dk", "ivy@outlook.com"]
+    );
+    assert_eq!(
+        emails(&r, "disqualified.csv", col),
+        [
+            "tom.becker@gmail.com",
+            "mei.chen@qualifyhq.com",
+            "jo.ortiz@mailinator.com"
+        ]
+    );
     assert_accounted(&r, 12);
 
     let opp = &r.rows("opportunities.csv")[0];
     assert_eq!(opp["leadsift_stage"], "opportunity");
     assert_eq!(opp["leadsift_fit"], "75");
     assert_eq!(opp["leadsift_bant"], "BANT");
-    assert!(opp["leadsift_reasons"].starts_with("decision-maker +25 fit [authority]; company-50-plus +15 fit"), "{}", opp["leadsift_reasons"]);
+    assert!(
+        opp["leadsift_reasons"]
+            .starts_with("decision-maker +25 fit [authority]; company-50-plus +15 fit"),
+        "{}",
+        opp["leadsift_reasons"]
+    );
     assert_eq!(opp["leadsift_file"], "samples/webform.csv");
-    assert_eq!((opp["leadsift_line"].as_str(), opp["leadsift_row"].as_str()), ("2", "1"));
+    assert_eq!(
+        (opp["leadsift_line"].as_str(), opp["leadsift_row"].as_str()),
+        ("2", "1")
+    );
     // Input columns come first, unchanged and in input order.
     assert_eq!(opp["Budget"], "$25,000");
 
     let disq = r.rows("disqualified.csv");
-    assert!(disq[1]["leadsift_reasons"].starts_with("competitor disqualify: works for a competitor"));
+    assert!(
+        disq[1]["leadsift_reasons"].starts_with("competitor disqualify: works for a competitor")
+    );
     assert_eq!(disq[1]["leadsift_stage"], "disqualified");
 
     let rej = r.rows("rejected.csv");
     assert_eq!(rej.len(), 2);
     assert_eq!(rej[0]["leadsift_reject_kind"], "unusable");
-    assert_eq!(rej[0]["leadsift_reject_reason"], "no contact information: no valid email and no phone");
+    assert_eq!(
+        rej[0]["leadsift_reject_reason"],
+        "no contact information: no valid email and no phone"
+    );
     assert_eq!(rej[0]["leadsift_line"], "5");
     // A formula typed into a web form is defused.
-    assert_eq!(rej[1]["Email Address"], "'=HYPERLINK(\"http://evil.example\";\"click\")");
+    assert_eq!(
+        rej[1]["Email Address"],
+        "'=HYPERLINK(\"http://evil.example\";\"click\")"
+    );
 
     let s = r.summary();
     assert_eq!(s["schema"], "leadsift.summary/1");
@@ -69,42 +106,92 @@ fn crm_export_with_bom_and_a_ragged_row() {
     let header = std::fs::read_to_string(t.path().join("leads.csv")).unwrap();
     assert!(header.starts_with("Id,FirstName,"), "{header}");
     let rej = r.rows("rejected.csv");
-    let ragged = rej.iter().find(|x| x["leadsift_reject_kind"] == "too-many-fields").expect("ragged row rejected");
-    assert_eq!(ragged["leadsift_reject_reason"], "16 fields where the header has 15");
+    let ragged = rej
+        .iter()
+        .find(|x| x["leadsift_reject_kind"] == "too-many-fields")
+        .expect("ragged row rejected");
+    assert_eq!(
+        ragged["leadsift_reject_reason"],
+        "16 fields where the header has 15"
+    );
     assert_eq!(ragged["leadsift_line"], "10");
     assert!(ragged["leadsift_raw"].contains("liam@quantumgrid.co.uk"));
-    assert_eq!(r.column("disqualified.csv", "Email"), ["daniel.kim@orbitanalytics.com", "test@example.com"]);
-    assert_eq!(r.column("prospects.csv", "Email"), ["noah.young@cedarmill.com"]);
+    assert_eq!(
+        r.column("disqualified.csv", "Email"),
+        ["daniel.kim@orbitanalytics.com", "test@example.com"]
+    );
+    assert_eq!(
+        r.column("prospects.csv", "Email"),
+        ["noah.young@cedarmill.com"]
+    );
     let phone = &r.rows("opportunities.csv")[0]["Phone"];
-    assert_eq!(phone, "'+49 30 1234567", "phone numbers starting with + are defused");
+    assert_eq!(
+        phone, "'+49 30 1234567",
+        "phone numbers starting with + are defused"
+    );
 }
 
 #[test]
 fn badge_scans_with_trade_show_rules() {
     let t = tempdir().unwrap();
-    let r = run(t.path(), &["-r", "rules/trade-show.toml", "samples/badge-scans.csv"]);
+    let r = run(
+        t.path(),
+        &["-r", "rules/trade-show.toml", "samples/badge-scans.csv"],
+    );
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r, 8);
-    assert_eq!(r.column("opportunities.csv", "Email"), ["karen.mueller@silverpath.de"]);
-    assert_eq!(r.column("disqualified.csv", "leadsift_reasons")[0].split(';').next().unwrap(), "swag-only disqualify: only came for the giveaways");
-    assert_eq!(r.column("rejected.csv", "leadsift_reject_reason"), ["badge scan without email or phone"]);
+    assert_eq!(
+        r.column("opportunities.csv", "Email"),
+        ["karen.mueller@silverpath.de"]
+    );
+    assert_eq!(
+        r.column("disqualified.csv", "leadsift_reasons")[0]
+            .split(';')
+            .next()
+            .unwrap(),
+        "swag-only disqualify: only came for the giveaways"
+    );
+    assert_eq!(
+        r.column("rejected.csv", "leadsift_reject_reason"),
+        ["badge scan without email or phone"]
+    );
     assert_eq!(r.summary()["rules"]["path"], "rules/trade-show.toml");
 }
 
 #[test]
 fn every_sample_and_rules_file_is_exercised() {
-    let mut rules: Vec<String> = std::fs::read_dir(root().join("rules")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.ends_with(".toml")).collect();
+    let mut rules: Vec<String> = std::fs::read_dir(root().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
     rules.sort();
-    assert_eq!(rules, ["default.toml", "trade-show.toml"], "a new rules file needs a test of its own here");
+    assert_eq!(
+        rules,
+        ["default.toml", "trade-show.toml"],
+        "a new rules file needs a test of its own here"
+    );
     for r in &rules {
         let path = format!("rules/{r}");
         let out = leadsift(&["check", "--rules", &path], None);
-        assert_eq!(out.status.code(), Some(0), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
     }
-    let mut samples: Vec<String> = std::fs::read_dir(root().join("samples")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut samples: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     samples.sort();
-    assert_eq!(samples, ["badge-scans.csv", "crm-export.csv", "webform.csv"], "a new sample needs a test of its own here");
+    assert_eq!(
+        samples,
+        ["badge-scans.csv", "crm-export.csv", "webform.csv"],
+        "a new sample needs a test of its own here"
+    );
     for s in &samples {
         for rules in ["rules/default.toml", "rules/trade-show.toml"] {
             let t = tempdir().unwrap();
@@ -121,25 +208,61 @@ fn builtin_rules_are_the_shipped_default_file() {
     let a = tempdir().unwrap();
     let b = tempdir().unwrap();
     let ra = run(a.path(), &["samples/webform.csv"]);
-    let rb = run(b.path(), &["-r", "rules/default.toml", "samples/webform.csv"]);
-    assert_eq!(ra.summary()["rules"]["sha256"], rb.summary()["rules"]["sha256"]);
+    let rb = run(
+        b.path(),
+        &["-r", "rules/default.toml", "samples/webform.csv"],
+    );
+    assert_eq!(
+        ra.summary()["rules"]["sha256"],
+        rb.summary()["rules"]["sha256"]
+    );
     for f in STAGE_FILES {
-        assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 
 /// A deterministic messy file: quoted commas and newlines, empty contacts,
 /// ragged rows, formulas.
 fn messy(rows: usize) -> Vec<u8> {
-    let mut s = String::from("email,phone,company,title,company_size,industry,country,notes,demo_requested\n");
-    let titles = ["CEO", "Sales Intern", "VP Marketing", "Engineer", "Head of IT", "", "Student"];
-    let domains = ["gmail.com", "acme.io", "mailinator.com", "qualifyhq.com", "northwind.de"];
+    let mut s = String::from(
+        "email,phone,company,title,company_size,industry,country,notes,demo_requested\n",
+    );
+    let titles = [
+        "CEO",
+        "Sales Intern",
+        "VP Marketing",
+        "Engineer",
+        "Head of IT",
+        "",
+        "Student",
+    ];
+    let domains = [
+        "gmail.com",
+        "acme.io",
+        "mailinator.com",
+        "qualifyhq.com",
+        "northwind.de",
+    ];
     let mut x: u64 = 42;
     for i in 0..rows {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let r = (x >> 33) as usize;
-        let email = if r % 17 == 0 { String::new() } else { format!("user{i}@{}", domains[r % domains.len()]) };
-        let phone = if r % 3 == 0 { "+1 555 0100".to_string() } else { String::new() };
+        let email = if r % 17 == 0 {
+            String::new()
+        } else {
+            format!("user{i}@{}", domains[r % domains.len()])
+        };
+        let phone = if r % 3 == 0 {
+            "+1 555 0100".to_string()
+        } else {
+            String::new()
+        };
         let notes = match r % 5 {
             0 => "\"asked for pricing, twice\"".to_string(),
             1 => "\"line one\nline two\"".to_string(),
@@ -147,7 +270,12 @@ fn messy(rows: usize) -> Vec<u8> {
             _ => String::new(),
         };
         let extra = if r % 97 == 0 { ",surplus" } else { "" };
-        s.push_str(&format!("{email},{phone},Co {i},{},{},software,US,{notes},{}{extra}\n", titles[r % titles.len()], r % 500, if r % 2 == 0 { "yes" } else { "no" }));
+        s.push_str(&format!(
+            "{email},{phone},Co {i},{},{},software,US,{notes},{}{extra}\n",
+            titles[r % titles.len()],
+            r % 500,
+            if r % 2 == 0 { "yes" } else { "no" }
+        ));
     }
     s.into_bytes()
 }
@@ -160,10 +288,19 @@ fn outputs_are_identical_for_any_number_of_jobs() {
     let two = t.path().join("two");
     let r1 = run(&one, &["-j", "1", &input]);
     let r2 = run(&two, &["-j", "2", &input]);
-    assert_eq!((r1.code(), r2.code()), (0, 0), "{} {}", r1.stderr(), r2.stderr());
+    assert_eq!(
+        (r1.code(), r2.code()),
+        (0, 0),
+        "{} {}",
+        r1.stderr(),
+        r2.stderr()
+    );
     assert_accounted(&r1, 40_000);
     for f in STAGE_FILES {
-        let (a, b) = (std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap());
+        let (a, b) = (
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+        );
         assert!(a == b, "{f} differs between --jobs 1 and --jobs 2");
     }
     assert!(r1.summary()["stages"]["rejected"].as_u64().unwrap() > 0);
@@ -176,7 +313,8 @@ fn standard_input_and_json_summary() {
     let r = run_stdin(t.path(), &["--json", "-q", "-"], Some(csv));
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_eq!(r.stderr(), "", "--quiet prints nothing on stderr");
-    let s: serde_json::Value = serde_json::from_str(&r.stdout()).expect("stdout is the summary JSON");
+    let s: serde_json::Value =
+        serde_json::from_str(&r.stdout()).expect("stdout is the summary JSON");
     assert_eq!(s["rows_in"], 2);
     assert_eq!(s["files"][0]["path"], "<stdin>");
     assert_eq!(r.column("rejected.csv", "leadsift_file"), ["<stdin>"]);
@@ -186,23 +324,43 @@ fn standard_input_and_json_summary() {
 fn several_inputs_share_one_layout() {
     let t = tempdir().unwrap();
     let a = write(t.path(), "a.csv", b"Email,Company\na@acme.io,Acme\n");
-    let b = write(t.path(), "b.csv", b"Company,Phone,Email\nBeta,+1 555 0100,b@beta.io\n");
+    let b = write(
+        t.path(),
+        "b.csv",
+        b"Company,Phone,Email\nBeta,+1 555 0100,b@beta.io\n",
+    );
     let r = run(&t.path().join("out"), &[&a, &b]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let rows = r.rows("leads.csv");
     assert_eq!(rows.len(), 2);
     let header = std::fs::read_to_string(t.path().join("out/leads.csv")).unwrap();
-    assert!(header.starts_with("Email,Company,Phone,leadsift_stage"), "{header}");
-    assert_eq!((rows[1]["Email"].as_str(), rows[1]["Phone"].as_str()), ("b@beta.io", "'+1 555 0100"));
+    assert!(
+        header.starts_with("Email,Company,Phone,leadsift_stage"),
+        "{header}"
+    );
+    assert_eq!(
+        (rows[1]["Email"].as_str(), rows[1]["Phone"].as_str()),
+        ("b@beta.io", "'+1 555 0100")
+    );
     assert_eq!(rows[0]["Phone"], "");
     let s = r.summary();
-    assert_eq!((s["files"][0]["rows"].as_u64(), s["files"][1]["rows"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            s["files"][0]["rows"].as_u64(),
+            s["files"][1]["rows"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
 }
 
 #[test]
 fn appended_columns_never_clash_with_input_columns() {
     let t = tempdir().unwrap();
-    let input = write(t.path(), "in.csv", b"email,leadsift_stage,Score\na@acme.io,old,7\n");
+    let input = write(
+        t.path(),
+        "in.csv",
+        b"email,leadsift_stage,Score\na@acme.io,old,7\n",
+    );
     let r = run(&t.path().join("out"), &[&input]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let row = &r.rows("leads.csv")[0];
@@ -214,13 +372,20 @@ fn appended_columns_never_clash_with_input_columns() {
 #[test]
 fn invalid_utf8_rows_are_rejected_and_the_rest_goes_on() {
     let t = tempdir().unwrap();
-    let input = write(t.path(), "in.csv", b"email,company\na@acme.io,M\xfcller GmbH\nb@beta.io,Beta\n");
+    let input = write(
+        t.path(),
+        "in.csv",
+        b"email,company\na@acme.io,M\xfcller GmbH\nb@beta.io,Beta\n",
+    );
     let r = run(&t.path().join("out"), &[&input]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r, 2);
     let rej = r.rows("rejected.csv");
     assert_eq!(rej[0]["leadsift_reject_kind"], "invalid-utf8");
-    assert_eq!(rej[0]["leadsift_reject_reason"], "field 2 is not valid UTF-8");
+    assert_eq!(
+        rej[0]["leadsift_reject_reason"],
+        "field 2 is not valid UTF-8"
+    );
     assert_eq!(rej[0]["leadsift_raw"], "a@acme.io,M\\xFCller GmbH");
     assert_eq!(r.column("leads.csv", "email"), ["b@beta.io"]);
 }
@@ -228,10 +393,17 @@ fn invalid_utf8_rows_are_rejected_and_the_rest_goes_on() {
 #[test]
 fn no_sanitize_writes_cells_exactly() {
     let t = tempdir().unwrap();
-    let input = write(t.path(), "in.csv", b"email,phone,notes\na@acme.io,+49 30 123,=SUM(A1)\n");
+    let input = write(
+        t.path(),
+        "in.csv",
+        b"email,phone,notes\na@acme.io,+49 30 123,=SUM(A1)\n",
+    );
     let r = run(&t.path().join("out"), &["--no-sanitize", &input]);
     let row = &r.rows("leads.csv")[0];
-    assert_eq!((row["phone"].as_str(), row["notes"].as_str()), ("+49 30 123", "=SUM(A1)"));
+    assert_eq!(
+        (row["phone"].as_str(), row["notes"].as_str()),
+        ("+49 30 123", "=SUM(A1)")
+    );
 }
 
 #[test]
@@ -239,7 +411,12 @@ fn exit_status_for_missing_input_is_1() {
     let t = tempdir().unwrap();
     let r = run(&t.path().join("out"), &["no/such/file.csv"]);
     assert_eq!(r.code(), 1);
-    assert!(r.stderr().starts_with("leadsift: no/such/file.csv: cannot open:"), "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .starts_with("leadsift: no/such/file.csv: cannot open:"),
+        "{}",
+        r.stderr()
+    );
     assert!(!t.path().join("out/summary.json").exists());
 }
 
@@ -248,7 +425,11 @@ fn exit_status_for_a_directory_input_is_1() {
     let t = tempdir().unwrap();
     let r = run(&t.path().join("out"), &["samples"]);
     assert_eq!(r.code(), 1);
-    assert!(r.stderr().contains("samples: is a directory"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("samples: is a directory"),
+        "{}",
+        r.stderr()
+    );
 }
 
 #[test]
@@ -257,7 +438,11 @@ fn exit_status_for_an_unwritable_output_is_1() {
     let blocker = write(t.path(), "file", b"not a directory");
     let r = run(std::path::Path::new(&blocker), &["samples/webform.csv"]);
     assert_eq!(r.code(), 1);
-    assert!(r.stderr().contains("cannot create the output directory"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("cannot create the output directory"),
+        "{}",
+        r.stderr()
+    );
 }
 
 #[test]
@@ -305,7 +490,11 @@ fn a_broken_rules_file_is_reported_at_once_with_positions_and_nothing_runs() {
 #[test]
 fn toml_syntax_errors_have_positions() {
     let t = tempdir().unwrap();
-    let rules = write(t.path(), "bad.toml", b"[[rule]]\nid = \"a\nwhen = \"true\"\n");
+    let rules = write(
+        t.path(),
+        "bad.toml",
+        b"[[rule]]\nid = \"a\nwhen = \"true\"\n",
+    );
     let out = leadsift(&["check", "--rules", &rules], None);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -318,7 +507,13 @@ fn check_describes_the_builtin_rules() {
     let out = leadsift(&["check"], None);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for want in ["<built-in rules/default.toml>: valid", "groups (3):", "decision-maker +25 fit [authority]", "opportunity  fit >= 40", "lead         otherwise"] {
+    for want in [
+        "<built-in rules/default.toml>: valid",
+        "groups (3):",
+        "decision-maker +25 fit [authority]",
+        "opportunity  fit >= 40",
+        "lead         otherwise",
+    ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
 }
@@ -331,7 +526,11 @@ fn an_input_inside_the_output_directory_is_never_overwritten() {
     let input = write(&out, "leads.csv", b"email\na@acme.io\n");
     let r = run(&out, &[&input]);
     assert_eq!(r.code(), 2);
-    assert!(r.stderr().contains("this input is one of the output files"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("this input is one of the output files"),
+        "{}",
+        r.stderr()
+    );
     assert_eq!(std::fs::read(&input).unwrap(), b"email\na@acme.io\n");
 }
 
@@ -341,12 +540,22 @@ fn a_failed_run_leaves_previous_outputs_and_no_temporary_files() {
     let out = t.path().join("out");
     let first = run(&out, &["samples/webform.csv"]);
     assert_eq!(first.code(), 0);
-    let before: Vec<Vec<u8>> = STAGE_FILES.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect();
+    let before: Vec<Vec<u8>> = STAGE_FILES
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
     let second = run(&out, &["samples/crm-export.csv", "missing.csv"]);
     assert_eq!(second.code(), 1);
-    let after: Vec<Vec<u8>> = STAGE_FILES.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect();
+    let after: Vec<Vec<u8>> = STAGE_FILES
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
     assert!(before == after, "previous outputs are untouched");
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with(".leadsift-tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".leadsift-tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 

@@ -6,7 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const STAGE_FILES: [&str; 5] = ["leads.csv", "prospects.csv", "opportunities.csv", "disqualified.csv", "rejected.csv"];
+pub const STAGE_FILES: [&str; 5] = [
+    "leads.csv",
+    "prospects.csv",
+    "opportunities.csv",
+    "disqualified.csv",
+    "rejected.csv",
+];
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,7 +39,10 @@ impl Run {
     }
     /// The value of `column` in every row of `file`.
     pub fn column(&self, file: &str, column: &str) -> Vec<String> {
-        self.rows(file).into_iter().map(|r| r.get(column).cloned().unwrap_or_default()).collect()
+        self.rows(file)
+            .into_iter()
+            .map(|r| r.get(column).cloned().unwrap_or_default())
+            .collect()
     }
     pub fn summary(&self) -> serde_json::Value {
         let text = std::fs::read_to_string(self.dir.join("summary.json")).expect("summary.json");
@@ -42,15 +51,33 @@ impl Run {
 }
 
 pub fn read_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut rdr = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rdr =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = rdr.headers().expect("header").clone();
-    rdr.records().map(|r| headers.iter().map(String::from).zip(r.expect("record").iter().map(String::from)).collect()).collect()
+    rdr.records()
+        .map(|r| {
+            headers
+                .iter()
+                .map(String::from)
+                .zip(r.expect("record").iter().map(String::from))
+                .collect()
+        })
+        .collect()
 }
 
 pub fn leadsift(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadsift"));
-    cmd.args(args).current_dir(root()).env_remove("LEADSIFT_RULES").env_remove("LEADSIFT_OUT");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .current_dir(root())
+        .env_remove("LEADSIFT_RULES")
+        .env_remove("LEADSIFT_OUT");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn leadsift");
     if let Some(bytes) = stdin {
         use std::io::Write;
@@ -70,18 +97,33 @@ pub fn run_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let d = dir.to_str().expect("utf-8 path");
     let mut all = vec!["run", "--progress", "never", "-o", d];
     all.extend_from_slice(args);
-    Run { out: leadsift(&all, stdin), dir: dir.to_path_buf() }
+    Run {
+        out: leadsift(&all, stdin),
+        dir: dir.to_path_buf(),
+    }
 }
 
 /// The sum of the stage counts in summary.json must equal rows_in.
 pub fn assert_accounted(run: &Run, expected_rows: u64) {
     let s = run.summary();
     let stages = &s["stages"];
-    let sum: u64 = ["lead", "prospect", "opportunity", "disqualified", "rejected"].iter().map(|k| stages[k].as_u64().unwrap()).sum();
+    let sum: u64 = [
+        "lead",
+        "prospect",
+        "opportunity",
+        "disqualified",
+        "rejected",
+    ]
+    .iter()
+    .map(|k| stages[k].as_u64().unwrap())
+    .sum();
     assert_eq!(s["rows_in"].as_u64(), Some(expected_rows), "rows_in");
     assert_eq!(sum, expected_rows, "stage counts add up to rows_in");
     let written: usize = STAGE_FILES.iter().map(|f| run.rows(f).len()).sum();
-    assert_eq!(written as u64, expected_rows, "rows written over the five files");
+    assert_eq!(
+        written as u64, expected_rows,
+        "rows written over the five files"
+    );
 }
 
 /// Writes `text` to `dir/name` and returns the path as a string.

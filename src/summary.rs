@@ -13,6 +13,17 @@ use crate::rules::{Compiled, Stage};
 
 pub const SCHEMA: &str = "leadsift.summary/1";
 
+/// Pads or cuts `s` to exactly `width` characters, so columns line up.
+fn fit(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        format!("{s}{}", " ".repeat(width - n))
+    } else {
+        let cut: String = s.chars().take(width - 1).collect();
+        format!("{cut}…")
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
     pub lead: u64,
@@ -266,7 +277,7 @@ impl Summary {
                 } else {
                     k.clone()
                 };
-                s.push_str(&format!("  {why:<40} {n:>9}\n"));
+                s.push_str(&format!("  {} {n:>9}\n", fit(&why, 44)));
             }
         }
         let disq: Vec<&Disqualification> =
@@ -274,11 +285,8 @@ impl Summary {
         if !disq.is_empty() {
             s.push_str("disqualified by rule:\n");
             for d in disq {
-                s.push_str(&format!(
-                    "  {:<40} {:>9}\n",
-                    format!("{} ({})", d.rule, d.reason),
-                    d.rows
-                ));
+                let label = format!("{} ({})", d.rule, d.reason);
+                s.push_str(&format!("  {} {:>9}\n", fit(&label, 44), d.rows));
             }
         }
         let mut hits: Vec<&RuleHits> = self.rule_hits.iter().filter(|h| h.hits > 0).collect();
@@ -286,7 +294,7 @@ impl Summary {
         if !hits.is_empty() {
             s.push_str("rules that fired most:\n");
             for h in hits.iter().take(5) {
-                s.push_str(&format!("  {:<40} {:>9}\n", h.id, h.hits));
+                s.push_str(&format!("  {} {:>9}\n", fit(&h.id, 44), h.hits));
             }
         }
         s.push_str(&format!("outputs in {}\n", self.output_dir));

@@ -572,3 +572,25 @@ fn every_output_file_has_its_header_even_when_empty() {
     }
     assert_accounted(&r, 0);
 }
+
+#[test]
+fn the_layout_example_in_rules_md_is_valid() {
+    let doc = std::fs::read_to_string(root().join("RULES.md")).unwrap();
+    let start = doc.find("```toml\n").expect("a toml example") + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let t = tempdir().unwrap();
+    std::fs::create_dir(t.path().join("lists")).unwrap();
+    std::fs::copy(
+        root().join("rules/lists/free_mail.txt"),
+        t.path().join("lists/free_mail.txt"),
+    )
+    .unwrap();
+    let rules = write(t.path(), "example.toml", doc[start..end].as_bytes());
+    let out = leadsift(&["check", "--rules", &rules], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

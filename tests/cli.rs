@@ -585,7 +585,7 @@ fn the_layout_example_in_rules_md_is_valid() {
         t.path().join("lists/free_mail.txt"),
     )
     .unwrap();
-    let rules = write(t.path(), "example.toml", doc[start..end].as_bytes());
+    let rules = write(t.path(), "example.toml", &doc.as_bytes()[start..end]);
     let out = leadsift(&["check", "--rules", &rules], None);
     assert_eq!(
         out.status.code(),

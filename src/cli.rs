@@ -68,6 +68,48 @@ pub struct RunArgs {
     /// (for machine-to-machine use).
     #[arg(long)]
     pub no_sanitize: bool,
+    /// Text encoding of the inputs (`utf-8`, `windows-1252`, `utf-16le`,
+    /// `latin1`, ...) [default: detected per file].
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Field delimiter of CSV inputs: `,` `;` `tab` `|` or any single
+    /// character [default: detected per file].
+    #[arg(short, long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Sheet of a workbook input (.xlsx, .xls, .ods) [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Rows with fewer fields than the header: `reject` them, or `pad` them
+    /// with empty fields.
+    #[arg(long, value_enum, default_value_t = ShortRows::Reject, value_name = "WHAT")]
+    pub short_rows: ShortRows,
+    /// Rows with more fields than the header: `reject` them, or `keep` them
+    /// with the extra fields in a `leadsift_extra` column.
+    #[arg(long, value_enum, default_value_t = LongRows::Reject, value_name = "WHAT")]
+    pub long_rows: LongRows,
+    /// Largest field, in bytes; a larger one rejects its row.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
+    pub max_field_bytes: usize,
+    /// Largest record, in bytes; past it a quoted field is taken as never
+    /// closed (its first line is rejected) and a line as too large.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_record_bytes: usize,
+    /// Most lines one quoted field may span before it is taken as never
+    /// closed.
+    #[arg(long, value_name = "LINES", default_value_t = 1000)]
+    pub max_quoted_lines: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShortRows {
+    Reject,
+    Pad,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LongRows {
+    Reject,
+    Keep,
 }
 
 #[derive(Debug, clap::Args)]

@@ -111,7 +111,9 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(input: Vec<String>, rules: &Compiled) -> Layout {
+    /// `extra`: stage files get a column for the extra fields of rows
+    /// kept with `--long-rows keep`.
+    pub fn new(input: Vec<String>, rules: &Compiled, extra: bool) -> Layout {
         let mut taken: std::collections::HashSet<String> = input.iter().cloned().collect();
         let mut name = |base: &str| {
             let mut n = format!("leadsift_{base}");
@@ -130,15 +132,19 @@ impl Layout {
         for base in ["bant", "reasons", "file", "line", "row"] {
             stage_extra.push(name(base));
         }
+        let n = stage_extra.len();
         let rejected_extra = vec![
             stage_extra[0].clone(),
             name("reject_kind"),
             name("reject_reason"),
-            stage_extra[stage_extra.len() - 3].clone(),
-            stage_extra[stage_extra.len() - 2].clone(),
-            stage_extra[stage_extra.len() - 1].clone(),
+            stage_extra[n - 3].clone(),
+            stage_extra[n - 2].clone(),
+            stage_extra[n - 1].clone(),
             name("raw"),
         ];
+        if extra {
+            stage_extra.push(name("extra"));
+        }
         Layout {
             input,
             stage_extra,

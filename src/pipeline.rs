@@ -11,12 +11,11 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
-use csv::ByteRecord;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::input::{self, Opened, Source};
+use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Layout, StageFiles};
 use crate::row::{ChunkOut, FileCtx, RunCtx, Worker};
 use crate::rules::Compiled;
@@ -35,11 +34,14 @@ pub struct RunConfig<'a> {
     pub jobs: usize,
     pub progress: bool,
     pub sanitize: bool,
+    pub read: ReadOptions,
+    pub pad_short: bool,
+    pub keep_long: bool,
 }
 
 struct Batch {
     file: usize,
-    records: Vec<ByteRecord>,
+    records: Vec<Record>,
     len: usize,
     first_row: u64,
     /// Bytes of this file read so far, at the end of the batch.
@@ -60,10 +62,10 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
         .inputs
         .iter()
         .cloned()
-        .map(|s| input::open(s, rules))
+        .map(|s| input::open(s, rules, &cfg.read))
         .collect::<Result<_, _>>()?;
     let (union, files) = plan(&opened);
-    let layout = Layout::new(union, rules);
+    let layout = Layout::new(union, rules, cfg.keep_long);
     let mut summary = Summary::new(rules, cfg.out_dir, cfg.jobs);
     for (o, f) in opened.iter().zip(&files) {
         summary.files.push(FileSummary::new(
@@ -71,10 +73,11 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
             &o.headers,
             rules,
             &f.binding,
+            o.info.clone(),
         ));
     }
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, cfg.sanitize)?;
-    let run_ctx = RunCtx::new(rules, cfg.sanitize);
+    let run_ctx = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
@@ -90,14 +93,16 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
         })
         .collect();
 
-    let readers: Vec<_> = opened.into_iter().map(|o| o.reader).collect();
+    let readers: Vec<_> = opened.into_iter().map(|o| o.records).collect();
     let names: Vec<String> = cfg.inputs.iter().map(|s| s.name.clone()).collect();
     let (batch_tx, batch_rx) = sync_channel::<Batch>(IN_FLIGHT);
-    let (recycle_tx, recycle_rx) = sync_channel::<Vec<ByteRecord>>(IN_FLIGHT + 2);
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
 
+    let mut blank = Vec::new();
     std::thread::scope(|scope| -> Result<(), Error> {
         let reader = scope.spawn(move || read_all(readers, &names, batch_tx, recycle_rx));
+        let blank_lines = &mut blank;
         let writer = {
             let summary = &mut summary;
             let stage_files = &mut stage_files;
@@ -157,6 +162,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                 "the reader thread failed".into(),
             ))
         });
+        let read = read.map(|b| *blank_lines = b);
         let wrote = writer.join().unwrap_or_else(|_| {
             Err(Error::Output(
                 "output".into(),
@@ -170,25 +176,30 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    for (f, n) in summary.files.iter_mut().zip(blank) {
+        f.input.blank_lines = n;
+    }
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok((summary, stage_files))
 }
 
-/// Reads every input in order into batches; returns the first read error.
+/// Reads every input in order into batches; returns the blank lines of
+/// each input, or the first read error.
 fn read_all(
-    readers: Vec<input::CsvReader>,
+    readers: Vec<Box<dyn RecordSource>>,
     names: &[String],
     tx: SyncSender<Batch>,
-    recycle: Receiver<Vec<ByteRecord>>,
-) -> Result<(), Error> {
+    recycle: Receiver<Vec<Record>>,
+) -> Result<Vec<u64>, Error> {
+    let mut blank = Vec::new();
     for (file, mut rdr) in readers.into_iter().enumerate() {
         let mut row = 1u64;
         loop {
             let mut records = recycle.try_recv().unwrap_or_default();
-            records.resize_with(BATCH, ByteRecord::new);
+            records.resize_with(BATCH, Record::default);
             let mut len = 0;
             while len < BATCH {
-                match rdr.read_byte_record(&mut records[len]) {
+                match rdr.next_record(&mut records[len]) {
                     Ok(true) => len += 1,
                     Ok(false) => break,
                     Err(e) => {
@@ -202,24 +213,24 @@ fn read_all(
             if len == 0 {
                 break;
             }
-            let bytes = rdr.position().byte();
             let batch = Batch {
                 file,
                 records,
                 len,
                 first_row: row,
-                bytes,
+                bytes: rdr.position(),
             };
             row += len as u64;
             if tx.send(batch).is_err() {
-                return Ok(());
+                return Ok(blank);
             }
             if len < BATCH {
                 break;
             }
         }
+        blank.push(rdr.blank_lines());
     }
-    Ok(())
+    Ok(blank)
 }
 
 /// Appends each batch's rows to the stage files, in order, and counts.
@@ -275,6 +286,10 @@ fn plan(opened: &[Opened]) -> (Vec<String>, Vec<FileCtx>) {
                 width: o.headers.len(),
                 out_to_in,
                 binding: o.binding.clone(),
+                name_parts: o
+                    .binding
+                    .iter()
+                    .any(|b| matches!(b, input::Bound::NamePart { .. })),
             }
         })
         .collect();

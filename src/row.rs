@@ -5,39 +5,11 @@
 //! record, the compiled rules and the run's fixed context, so the bytes
 //! produced do not depend on which thread ran it.
 
-use csv::{ByteRecord, StringRecord};
-
+use crate::input::{Bound, Record, RAW_LIMIT};
 use crate::output::sanitize;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
-/// Why a row was rejected: a closed set, documented in the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectKind {
-    /// The rules' `[usable]` condition does not hold (by default: no email
-    /// and no phone).
-    Unusable,
-    TooManyFields,
-    TooFewFields,
-    InvalidUtf8,
-}
-
-impl RejectKind {
-    pub const ALL: [RejectKind; 4] = [
-        RejectKind::Unusable,
-        RejectKind::TooManyFields,
-        RejectKind::TooFewFields,
-        RejectKind::InvalidUtf8,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RejectKind::Unusable => "unusable",
-            RejectKind::TooManyFields => "too-many-fields",
-            RejectKind::TooFewFields => "too-few-fields",
-            RejectKind::InvalidUtf8 => "invalid-utf8",
-        }
-    }
-}
+pub use crate::input::RejectKind;
 
 /// What is fixed for one input file during a run.
 pub struct FileCtx {
@@ -46,20 +18,27 @@ pub struct FileCtx {
     pub width: usize,
     /// For each output input-column, the column of this file, if it has it.
     pub out_to_in: Vec<Option<usize>>,
-    pub binding: Vec<Option<usize>>,
+    pub binding: Vec<Bound>,
+    /// Whether some field is a part of a full name (worked out per row).
+    pub name_parts: bool,
 }
 
 /// What is fixed for the whole run.
 pub struct RunCtx<'a> {
     pub rules: &'a Compiled,
     pub sanitize: bool,
+    /// Pad rows with too few fields instead of rejecting them.
+    pub pad_short: bool,
+    /// Keep rows with too many fields, their extra fields in a column of
+    /// their own, instead of rejecting them.
+    pub keep_long: bool,
     /// The reasons-column entry of each rule, rendered once.
     pub labels: Vec<String>,
     pub unusable_reason: String,
 }
 
 impl<'a> RunCtx<'a> {
-    pub fn new(rules: &'a Compiled, sanitize: bool) -> Self {
+    pub fn new(rules: &'a Compiled, sanitize: bool, pad_short: bool, keep_long: bool) -> Self {
         let labels = rules.rules.iter().map(|r| rule_label(rules, r)).collect();
         let unusable_reason = rules
             .usable
@@ -68,6 +47,8 @@ impl<'a> RunCtx<'a> {
         RunCtx {
             rules,
             sanitize,
+            pad_short,
+            keep_long,
             labels,
             unusable_reason,
         }
@@ -100,7 +81,7 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
 pub struct ChunkOut {
     pub bytes: [Vec<u8>; 5],
     pub stages: [u64; 5],
-    pub rejects: [u64; 4],
+    pub rejects: [u64; RejectKind::ALL.len()],
     pub hits: Vec<u64>,
     pub disqualified_by: Vec<u64>,
 }
@@ -110,7 +91,7 @@ impl ChunkOut {
         ChunkOut {
             bytes: Default::default(),
             stages: [0; 5],
-            rejects: [0; 4],
+            rejects: [0; RejectKind::ALL.len()],
             hits: vec![0; rules],
             disqualified_by: vec![0; rules],
         }
@@ -124,6 +105,8 @@ pub struct Worker {
     writers: Vec<csv::Writer<Vec<u8>>>,
     text: String,
     cell: Vec<u8>,
+    names: Vec<String>,
+    extra: String,
 }
 
 impl Worker {
@@ -134,6 +117,8 @@ impl Worker {
             writers: (0..5).map(|_| new_writer()).collect(),
             text: String::new(),
             cell: Vec::new(),
+            names: vec![String::new(); rules.slots.len()],
+            extra: String::new(),
         }
     }
 
@@ -147,57 +132,84 @@ impl Worker {
         }
     }
 
-    /// Processes one record; `record` is taken and given back, so that the
-    /// batch keeps its allocations.
+    /// Processes one record: rejects it with its kind, or evaluates it.
     pub fn process(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        record: &mut ByteRecord,
+        record: &mut Record,
         row: u64,
         out: &mut ChunkOut,
     ) {
-        let line = record.position().map_or(0, |p| p.line());
-        let kind = if record.len() > file.width {
+        let line = record.line;
+        if let Some(kind) = record.problem {
+            let raw = escape_raw(&record.raw);
+            let reason = std::mem::take(&mut record.message);
+            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+            return;
+        }
+        self.text.clear();
+        self.extra.clear();
+        if record.len() > file.width && run.keep_long {
+            self.extra = raw_text(record, file.width);
+            let n = record.len() - file.width;
+            self.text = format!("kept {n} extra field(s) in the extra column");
+            record.fields = file.width;
+            record.data_len = record.ends[file.width - 1];
+        } else if record.len() < file.width && run.pad_short {
+            let n = file.width - record.len();
+            while record.len() < file.width {
+                record.push_field(b"");
+            }
+            self.text = format!("padded {n} missing field(s)");
+        }
+        let count_problem = if record.len() > file.width {
             Some(RejectKind::TooManyFields)
         } else if record.len() < file.width {
             Some(RejectKind::TooFewFields)
         } else {
             None
         };
-        if let Some(kind) = kind {
+        if let Some(kind) = count_problem {
             let reason = format!(
                 "{} fields where the header has {}",
                 record.len(),
                 file.width
             );
-            self.reject(run, file, record, kind, &reason, line, row, out);
+            let raw = raw_text(record, 0);
+            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
             return;
         }
-        let bytes = std::mem::take(record);
-        match StringRecord::from_byte_record(bytes) {
-            Ok(rec) => {
-                self.evaluate(run, file, &rec, line, row, out);
-                *record = rec.into_byte_record();
-            }
-            Err(e) => {
-                let bad = e.into_byte_record();
-                let field = bad
-                    .iter()
-                    .position(|f| std::str::from_utf8(f).is_err())
-                    .map_or(0, |i| i + 1);
-                let reason = format!("field {field} is not valid UTF-8");
-                self.reject(
-                    run,
-                    file,
-                    &bad,
-                    RejectKind::InvalidUtf8,
-                    &reason,
-                    line,
-                    row,
-                    out,
-                );
-                *record = bad;
+        if std::str::from_utf8(record.bytes()).is_err() {
+            let field = record
+                .iter()
+                .position(|f| std::str::from_utf8(f).is_err())
+                .map_or(0, |i| i + 1);
+            let reason =
+                format!("field {field} holds bytes that are not valid in the file's encoding");
+            let raw = raw_text(record, 0);
+            self.reject(
+                run,
+                file,
+                record,
+                RejectKind::InvalidEncoding,
+                &reason,
+                line,
+                row,
+                &raw,
+                out,
+            );
+            return;
+        }
+        self.evaluate(run, file, record, line, row, out);
+    }
+
+    /// Works out the slots bound to parts of a full name.
+    fn name_parts(&mut self, file: &FileCtx, view: &RowView) {
+        for (slot, b) in file.binding.iter().enumerate() {
+            if let Bound::NamePart { column, first } = b {
+                let (f, l) = crate::input::bind::split_name(view.cell(*column));
+                self.names[slot] = if *first { f } else { l };
             }
         }
     }
@@ -206,28 +218,39 @@ impl Worker {
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        rec: &StringRecord,
+        rec: &Record,
         line: u64,
         row: u64,
         out: &mut ChunkOut,
     ) {
-        let view = RowView {
-            record: rec,
-            columns: &file.binding,
+        let placeholders = &run.rules.placeholders;
+        if file.name_parts {
+            if let Some(view) = RowView::new(rec, &file.binding, &[], placeholders) {
+                self.name_parts(file, &view);
+            }
+        }
+        let Some(view) = RowView::new(rec, &file.binding, &self.names, placeholders) else {
+            return;
         };
+        let note = std::mem::take(&mut self.text);
         run.rules
             .evaluate(&view, &mut self.scratch, &mut self.verdict);
         let v = &self.verdict;
         if v.outcome == Outcome::Unusable {
-            let reason = run.unusable_reason.clone();
+            let reason = if note.is_empty() {
+                run.unusable_reason.clone()
+            } else {
+                format!("{}; {note}", run.unusable_reason)
+            };
             self.reject(
                 run,
                 file,
-                rec.as_byte_record(),
+                rec,
                 RejectKind::Unusable,
                 &reason,
                 line,
                 row,
+                "",
                 out,
             );
             return;
@@ -247,6 +270,12 @@ impl Worker {
             }
             self.text.push_str(&run.labels[i]);
         }
+        if !note.is_empty() {
+            if !self.text.is_empty() {
+                self.text.push_str("; ");
+            }
+            self.text.push_str(&note);
+        }
         for (g, group) in run.rules.groups.iter().enumerate() {
             if v.totals[g] != v.raw_totals[g] {
                 let bound = if v.raw_totals[g] > v.totals[g] {
@@ -261,7 +290,7 @@ impl Worker {
             }
         }
         let w = &mut self.writers[stage.index()];
-        write_inputs(w, &mut self.cell, run.sanitize, file, rec.as_byte_record());
+        write_inputs(w, &mut self.cell, run.sanitize, file, rec);
         let _ = w.write_field(stage.name());
         for t in &v.totals {
             let _ = w.write_field(t.to_string());
@@ -276,6 +305,9 @@ impl Worker {
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
         let _ = w.write_field(line.to_string());
         let _ = w.write_field(row.to_string());
+        if run.keep_long {
+            write_cell(w, &mut self.cell, run.sanitize, self.extra.as_bytes());
+        }
         let _ = w.write_record(None::<&[u8]>);
     }
 
@@ -283,17 +315,18 @@ impl Worker {
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        rec: &ByteRecord,
+        rec: &Record,
         kind: RejectKind,
         reason: &str,
         line: u64,
         row: u64,
+        raw: &str,
         out: &mut ChunkOut,
     ) {
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
         let w = &mut self.writers[Stage::Rejected.index()];
-        let malformed = kind != RejectKind::Unusable;
+        let malformed = kind.malformed();
         if malformed {
             for _ in &file.out_to_in {
                 let _ = w.write_field(b"");
@@ -307,11 +340,6 @@ impl Worker {
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
         let _ = w.write_field(line.to_string());
         let _ = w.write_field(row.to_string());
-        let raw = if malformed {
-            raw_text(rec)
-        } else {
-            String::new()
-        };
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
     }
@@ -321,32 +349,38 @@ fn new_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().from_writer(Vec::new())
 }
 
-/// Longest raw record kept in `rejected.csv`, in bytes.
-pub const RAW_LIMIT: usize = 4096;
+/// Fields `from..` of a record joined with `,` (quoted as CSV where they
+/// need it), invalid bytes written as `\xNN`, cut at [`RAW_LIMIT`] bytes.
+fn raw_text(rec: &Record, from: usize) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new());
+    let _ = w.write_record(rec.iter().skip(from));
+    let bytes = w.into_inner().unwrap_or_default();
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    escape_raw(body)
+}
 
-/// The fields of a malformed record joined with `,`, invalid bytes written
-/// as `\xNN`, cut at [`RAW_LIMIT`] bytes.
-fn raw_text(rec: &ByteRecord) -> String {
+/// Raw bytes as text: invalid UTF-8 written as `\xNN`, cut at
+/// [`RAW_LIMIT`] bytes with a mark.
+fn escape_raw(bytes: &[u8]) -> String {
     let mut s = String::new();
-    for (i, f) in rec.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        for chunk in f.utf8_chunks() {
-            s.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                s.push_str(&format!("\\x{b:02X}"));
-            }
+    for chunk in bytes.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            s.push_str(&format!("\\x{b:02X}"));
         }
         if s.len() > RAW_LIMIT {
-            let mut cut = RAW_LIMIT;
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            s.truncate(cut);
-            s.push_str("…[cut]");
             break;
         }
+    }
+    if s.len() > RAW_LIMIT {
+        let mut cut = RAW_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("…[cut]");
     }
     s
 }
@@ -356,7 +390,7 @@ fn write_inputs(
     cell: &mut Vec<u8>,
     sanitize_cells: bool,
     file: &FileCtx,
-    rec: &ByteRecord,
+    rec: &Record,
 ) {
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::input::{Bound, FileInfo};
 use crate::output::AtomicFile;
 use crate::row::{ChunkOut, RejectKind};
 use crate::rules::{Compiled, Stage};
@@ -71,7 +72,12 @@ pub struct FileSummary {
     pub path: String,
     pub rows: u64,
     pub stages: Counts,
-    /// Field the rules read -> the header it was found under.
+    /// What was found: format, encoding, delimiter, preamble, blank lines,
+    /// the export profile, header problems.
+    #[serde(flatten)]
+    pub input: FileInfo,
+    /// Field the rules read -> the header it was found under (a list when
+    /// several columns are read, the first non-empty winning).
     pub columns: serde_json::Map<String, serde_json::Value>,
     /// Fields the rules read that this file has no column for.
     pub missing_fields: Vec<String>,
@@ -85,19 +91,27 @@ impl FileSummary {
         path: &str,
         headers: &[String],
         rules: &Compiled,
-        binding: &[Option<usize>],
+        binding: &[Bound],
+        input: FileInfo,
     ) -> Self {
         let mut columns = serde_json::Map::new();
         let mut missing = Vec::new();
-        for (slot, col) in rules.slots.iter().zip(binding) {
-            match col {
-                Some(c) => {
-                    columns.insert(slot.label.clone(), headers[*c].clone().into());
+        for (slot, b) in rules.slots.iter().zip(binding) {
+            let shown: serde_json::Value = match b {
+                Bound::Missing => {
+                    missing.push(slot.label.clone());
+                    continue;
                 }
-                None => missing.push(slot.label.clone()),
-            }
+                Bound::Column(c) => headers[*c].clone().into(),
+                Bound::FirstOf(cs) => cs.iter().map(|c| headers[*c].clone()).collect(),
+                Bound::NamePart { column, first } => {
+                    let part = if *first { "first part" } else { "last part" };
+                    format!("{} ({part})", headers[*column]).into()
+                }
+            };
+            columns.insert(slot.label.clone(), shown);
         }
-        let used: Vec<usize> = binding.iter().flatten().copied().collect();
+        let used: Vec<usize> = binding.iter().flat_map(Bound::columns).collect();
         let unmapped = headers
             .iter()
             .enumerate()
@@ -108,6 +122,7 @@ impl FileSummary {
             path: path.to_string(),
             rows: 0,
             stages: Counts::default(),
+            input,
             columns,
             missing_fields: missing,
             unmapped_columns: unmapped,

@@ -370,7 +370,36 @@ fn appended_columns_never_clash_with_input_columns() {
 }
 
 #[test]
-fn invalid_utf8_rows_are_rejected_and_the_rest_goes_on() {
+fn invalid_bytes_in_a_utf8_file_reject_their_row_and_the_rest_goes_on() {
+    let t = tempdir().unwrap();
+    let input = write(
+        t.path(),
+        "in.csv",
+        "email,company\nzoe@acme.io,Zoë Café\nana@acme.io,Åström Søn\n"
+            .bytes()
+            .chain(*b"a@acme.io,M\xfcller GmbH\nb@beta.io,Beta\n")
+            .collect::<Vec<u8>>()
+            .as_slice(),
+    );
+    let r = run(&t.path().join("out"), &[&input]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 4);
+    assert_eq!(r.summary()["files"][0]["encoding"], "UTF-8");
+    let rej = r.rows("rejected.csv");
+    assert_eq!(rej[0]["leadsift_reject_kind"], "invalid-encoding");
+    assert_eq!(
+        rej[0]["leadsift_reject_reason"],
+        "field 2 holds bytes that are not valid in the file's encoding"
+    );
+    assert_eq!(rej[0]["leadsift_raw"], "a@acme.io,M\\xFCller GmbH");
+    assert_eq!(
+        r.column("leads.csv", "email"),
+        ["zoe@acme.io", "ana@acme.io", "b@beta.io"]
+    );
+}
+
+#[test]
+fn a_latin1_file_is_read_as_latin1() {
     let t = tempdir().unwrap();
     let input = write(
         t.path(),
@@ -380,14 +409,10 @@ fn invalid_utf8_rows_are_rejected_and_the_rest_goes_on() {
     let r = run(&t.path().join("out"), &[&input]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r, 2);
-    let rej = r.rows("rejected.csv");
-    assert_eq!(rej[0]["leadsift_reject_kind"], "invalid-utf8");
-    assert_eq!(
-        rej[0]["leadsift_reject_reason"],
-        "field 2 is not valid UTF-8"
-    );
-    assert_eq!(rej[0]["leadsift_raw"], "a@acme.io,M\\xFCller GmbH");
-    assert_eq!(r.column("leads.csv", "email"), ["b@beta.io"]);
+    assert_eq!(r.column("leads.csv", "company"), ["Müller GmbH", "Beta"]);
+    let f = &r.summary()["files"][0];
+    assert_eq!(f["encoding"], "windows-1252");
+    assert_eq!(f["encoding_guessed"], true);
 }
 
 #[test]

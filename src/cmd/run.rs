@@ -2,9 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{ProgressMode, RunArgs};
+use crate::cli::{LongRows, ProgressMode, RunArgs, ShortRows};
 use crate::error::{Error, EXIT_OK};
-use crate::input::Source;
+use crate::input::{Limits, ReadOptions, Source};
 use crate::pipeline::{self, RunConfig};
 use crate::rules;
 
@@ -34,6 +34,9 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         jobs,
         progress,
         sanitize: !args.no_sanitize,
+        read: read_options(&args)?,
+        pad_short: args.short_rows == ShortRows::Pad,
+        keep_long: args.long_rows == LongRows::Keep,
     };
     let (summary, files) = pipeline::run(&compiled, cfg)?;
     files.commit()?;
@@ -51,4 +54,42 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The reading options, checked: an unknown encoding or a delimiter that
+/// cannot be one is a usage error before anything is read.
+fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
+    let encoding = match &args.encoding {
+        None => None,
+        Some(name) => Some(encoding_rs::Encoding::for_label(name.trim().as_bytes()).ok_or_else(|| {
+            Error::Usage(format!(
+                "--encoding {name}: unknown encoding; try utf-8, windows-1252, latin1, utf-16le, utf-16be, iso-8859-15, shift_jis"
+            ))
+        })?),
+    };
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d != "\"" && d != "\n" && d != "\r" => Some(d.as_bytes()[0]),
+        Some(d) => {
+            return Err(Error::Usage(format!(
+                "--delimiter {d:?}: give one ASCII character such as `,` `;` `|`, or `tab`"
+            )))
+        }
+    };
+    if args.max_field_bytes == 0 || args.max_record_bytes == 0 || args.max_quoted_lines == 0 {
+        return Err(Error::Usage(
+            "--max-field-bytes, --max-record-bytes and --max-quoted-lines must be above 0".into(),
+        ));
+    }
+    Ok(ReadOptions {
+        encoding,
+        delimiter,
+        sheet: args.sheet.clone(),
+        limits: Limits {
+            max_field: args.max_field_bytes,
+            max_record: args.max_record_bytes,
+            max_quoted_lines: args.max_quoted_lines,
+        },
+    })
 }

@@ -23,6 +23,9 @@ pub const MARK_NAMES: [&str; 4] = ["budget", "authority", "need", "timeline"];
 
 /// The `[usable]` condition of a rules file that has none.
 pub const DEFAULT_USABLE: &str = "email is present or phone is present";
+/// Values that count as empty unless `[clean] placeholders` says otherwise:
+/// what CRMs and spreadsheets write into fields nobody filled in.
+pub const DEFAULT_PLACEHOLDERS: &[&str] = &["Select", "-None-", "#N/A", "N/A", "null", "--"];
 const DEFAULT_REASON: &str = "no contact information: no email and no phone";
 
 /// A field the rules read: a named field found through aliases, or a column
@@ -35,6 +38,9 @@ pub struct FieldSlot {
     pub aliases: Vec<String>,
     /// For a backtick column: the exact header text, matched first.
     pub exact: Option<String>,
+    /// Whether every matching column is read, the first non-empty winning
+    /// (email, phone), rather than only the first.
+    pub multi: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +81,11 @@ pub struct Compiled {
     pub groups: Vec<Group>,
     pub rules: Vec<Rule>,
     pub usable: Option<(Cond, String, String)>,
+    /// The field slots the `[usable]` condition reads: a file needs a
+    /// column for at least one of them.
+    pub usable_slots: Vec<usize>,
+    /// Values read as empty, compared ignoring ASCII case.
+    pub placeholders: Vec<String>,
     /// Opportunity then prospect; `None` where the rules give no condition.
     pub stages: [(Option<Cond>, String); 2],
     pub warnings: Diagnostics,
@@ -151,6 +162,16 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         }
     }
     let (slots, lists, groups) = (cx.slots, cx.lists, cx.groups);
+    let mut usable_slots = Vec::new();
+    if let Some((c, _, _)) = &usable {
+        c.slots(&mut usable_slots);
+    }
+    let mut seen = HashSet::new();
+    usable_slots.retain(|s| seen.insert(*s));
+    let placeholders = match &raw.clean.placeholders {
+        Some(list) => list.iter().map(|t| t.value.trim().to_string()).collect(),
+        None => DEFAULT_PLACEHOLDERS.iter().map(|s| s.to_string()).collect(),
+    };
     let mut diags = std::mem::take(&mut rep.out);
     diags.items.sort_by_key(|d| (d.line, d.column));
     if diags.errors() > 0 {
@@ -167,6 +188,8 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         groups,
         rules,
         usable,
+        usable_slots,
+        placeholders,
         stages,
         warnings: diags,
     })
@@ -685,6 +708,7 @@ impl Ctx<'_, '_> {
                 label: name.to_string(),
                 aliases: list,
                 exact: None,
+                multi: aliases::MULTI.contains(&name),
             },
         )
     }
@@ -698,6 +722,7 @@ impl Ctx<'_, '_> {
             label: format!("`{header}`"),
             aliases: vec![aliases::normalise(header)],
             exact: Some(header.to_string()),
+            multi: false,
         };
         self.push_slot(key, slot)
     }

@@ -8,12 +8,12 @@
 //! outranks every stage.
 
 use aho_corasick::AhoCorasick;
-use csv::StringRecord;
 use regex::Regex;
 
 use super::expr::CmpOp;
 use super::value::{eq_folded, lower_into, read_number};
 use super::{Compiled, Stage};
+use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]
 pub enum Finder {
@@ -61,21 +61,61 @@ pub enum Cond {
     Marked(u8),
 }
 
-/// One row as the rules see it: a record and, for each field slot of the
-/// rules, the column it was found in.
+/// One row as the rules see it: a record whose fields are valid UTF-8,
+/// and for each field slot of the rules, where its value comes from.
 pub struct RowView<'a> {
-    pub record: &'a StringRecord,
-    pub columns: &'a [Option<usize>],
+    /// The record's field bytes as text (checked once per row).
+    pub text: &'a str,
+    pub ends: &'a [usize],
+    pub binding: &'a [Bound],
+    /// Values of slots bound to a part of a full name, worked out per row.
+    pub names: &'a [String],
+    /// Values that count as empty (`#N/A`, `-None-`, ...).
+    pub placeholders: &'a [String],
 }
 
-impl RowView<'_> {
+impl<'a> RowView<'a> {
+    /// A view of `record`; `None` when its fields are not valid UTF-8.
+    pub fn new(
+        record: &'a Record,
+        binding: &'a [Bound],
+        names: &'a [String],
+        placeholders: &'a [String],
+    ) -> Option<Self> {
+        let text = std::str::from_utf8(record.bytes()).ok()?;
+        Some(RowView {
+            text,
+            ends: &record.ends[..record.fields],
+            binding,
+            names,
+            placeholders,
+        })
+    }
+
+    /// A column's value, trimmed, with placeholders read as empty.
+    pub fn cell(&self, c: usize) -> &'a str {
+        let Some(&end) = self.ends.get(c) else {
+            return "";
+        };
+        let start = if c == 0 { 0 } else { self.ends[c - 1] };
+        let v = self.text.get(start..end).unwrap_or("").trim();
+        if !v.is_empty() && self.placeholders.iter().any(|p| p.eq_ignore_ascii_case(v)) {
+            return "";
+        }
+        v
+    }
+
     fn field(&self, slot: usize) -> &str {
-        self.columns
-            .get(slot)
-            .copied()
-            .flatten()
-            .and_then(|c| self.record.get(c))
-            .map_or("", str::trim)
+        match self.binding.get(slot) {
+            None | Some(Bound::Missing) => "",
+            Some(Bound::Column(c)) => self.cell(*c),
+            Some(Bound::FirstOf(cols)) => cols
+                .iter()
+                .map(|&c| self.cell(c))
+                .find(|v| !v.is_empty())
+                .unwrap_or(""),
+            Some(Bound::NamePart { .. }) => self.names.get(slot).map_or("", |n| n.as_str()),
+        }
     }
 }
 
@@ -320,5 +360,49 @@ fn prefix_folded(x: &str, p: &str, buf: &mut String, start: bool) -> bool {
         l.starts_with(p)
     } else {
         l.ends_with(p)
+    }
+}
+
+impl TextX {
+    fn slots(&self, out: &mut Vec<usize>) {
+        match self {
+            TextX::Field(s) => out.push(*s),
+            TextX::Domain(inner) => inner.slots(out),
+            TextX::Lit(_) => {}
+        }
+    }
+}
+
+impl NumX {
+    fn slots(&self, out: &mut Vec<usize>) {
+        match self {
+            NumX::Read(t) | NumX::Length(t) | NumX::Digits(t) => t.slots(out),
+            _ => {}
+        }
+    }
+}
+
+impl Cond {
+    /// The field slots a condition reads, in order, with repeats.
+    pub fn slots(&self, out: &mut Vec<usize>) {
+        match self {
+            Cond::Const(_) | Cond::Marked(_) => {}
+            Cond::And(items) | Cond::Or(items) => items.iter().for_each(|i| i.slots(out)),
+            Cond::Not(inner) => inner.slots(out),
+            Cond::Num(a, _, b) => {
+                a.slots(out);
+                b.slots(out);
+            }
+            Cond::Text(a, _, b) => {
+                a.slots(out);
+                b.slots(out);
+            }
+            Cond::Contains(t, _)
+            | Cond::StartsWith(t, _)
+            | Cond::EndsWith(t, _)
+            | Cond::Matches(t, _)
+            | Cond::InList(t, _)
+            | Cond::Empty(t) => t.slots(out),
+        }
     }
 }

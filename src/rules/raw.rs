@@ -47,6 +47,15 @@ pub struct RawRule {
     pub note: Option<Text>,
 }
 
+/// The `[clean]` section: how values are cleaned for rules and outputs.
+#[derive(Debug, Clone, Default)]
+pub struct RawClean {
+    /// Replaces the built-in placeholder list when given.
+    pub placeholders: Option<Vec<Text>>,
+    pub phone_region: Option<Text>,
+    pub write: Vec<Text>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RawRules {
     pub name: Option<Text>,
@@ -58,6 +67,7 @@ pub struct RawRules {
     pub groups: Option<Vec<RawGroup>>,
     pub rules: Vec<RawRule>,
     pub stages: Vec<(Text, Text)>,
+    pub clean: RawClean,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -71,6 +81,7 @@ const TOP_KEYS: &[&str] = &[
     "groups",
     "rule",
     "stages",
+    "clean",
 ];
 
 /// Parses the TOML and walks it; problems go to `rep`.
@@ -101,6 +112,7 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
             "groups" => raw.groups = Some(groups(value, rep)),
             "rule" => raw.rules = rules(value, rep),
             "stages" => raw.stages = string_table(value, rep, "[stages]"),
+            "clean" => raw.clean = clean(value, rep),
             other => unknown_key(rep, key, other, TOP_KEYS, None),
         }
     }
@@ -278,6 +290,29 @@ fn usable(v: &Spanned<DeValue>, rep: &mut Reporter) -> Option<(Text, Option<Text
         );
     }
     Some((when?, reason))
+}
+
+fn clean(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawClean {
+    let mut out = RawClean::default();
+    let Some(t) = table(v, rep, "[clean]") else {
+        return out;
+    };
+    let ctx = Some("[clean]");
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "placeholders" => out.placeholders = Some(strings(v, rep, ctx)),
+            "phone_region" => out.phone_region = string(v, rep, ctx),
+            "write" => out.write = strings(v, rep, ctx),
+            other => unknown_key(
+                rep,
+                k,
+                other,
+                &["placeholders", "phone_region", "write"],
+                ctx,
+            ),
+        }
+    }
+    out
 }
 
 fn groups(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawGroup> {

@@ -1,0 +1,521 @@
+//! The CSV record reader: csv-core's parser under a buffer that leadsift
+//! controls, so that no record, however broken, costs more than itself.
+//!
+//! What it adds to a plain CSV parser:
+//! - the physical line where each record starts (LF, CRLF and lone CR all
+//!   end a line), and a count of the blank lines skipped;
+//! - limits: a field over `max_field` bytes is rejected; a record still
+//!   open after `max_quoted_lines` lines or `max_record` bytes is a quote
+//!   that never closed. Its first line is rejected as `unterminated-quote`
+//!   and reading resumes on the next line, so one stray `"` costs one row
+//!   instead of swallowing the rest of the file (what csv-core alone does);
+//! - the same recovery for a record that spans lines but does not have the
+//!   header's number of fields, or that is still inside quotes when the
+//!   file ends: both are the mark of a stray quote;
+//! - a line longer than `max_record` with no line end is rejected as
+//!   `record-too-large` and skipped without being held in memory.
+//!
+//! The buffer always holds the current record from its first byte, so a
+//! record can be re-read from its second line. Memory is bounded by
+//! `max_record` plus one read.
+
+use std::io::{self, Read};
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+use super::record::{RecordSource, RejectKind, RAW_LIMIT};
+use super::Record;
+
+/// Size limits of one record; see the module doc.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_field: usize,
+    pub max_record: usize,
+    pub max_quoted_lines: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_field: 256 * 1024,
+            max_record: 1024 * 1024,
+            max_quoted_lines: 1000,
+        }
+    }
+}
+
+const READ_SIZE: usize = 256 * 1024;
+
+pub struct CsvReader<R> {
+    inner: R,
+    core: csv_core::Reader,
+    buf: Vec<u8>,
+    /// First byte of the current record in `buf`.
+    start: usize,
+    /// Next byte to parse.
+    pos: usize,
+    /// End of the bytes read.
+    end: usize,
+    eof: bool,
+    /// Bytes dropped from the front of `buf` so far.
+    base: u64,
+    /// Line number at `pos`.
+    line: u64,
+    /// Whether the byte before `pos` was a carriage return.
+    prev_cr: bool,
+    blank: u64,
+    limits: Limits,
+    width: Option<usize>,
+    delimiter: u8,
+}
+
+impl<R: Read> CsvReader<R> {
+    pub fn new(inner: R, delimiter: u8, limits: Limits) -> Self {
+        CsvReader {
+            inner,
+            core: ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: vec![0; READ_SIZE * 2],
+            start: 0,
+            pos: 0,
+            end: 0,
+            eof: false,
+            base: 0,
+            line: 1,
+            prev_cr: false,
+            blank: 0,
+            limits,
+            width: None,
+            delimiter,
+        }
+    }
+
+    /// Reads more input, keeping the current record; `false` at the end.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
+            self.pos -= self.start;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < READ_SIZE {
+            self.buf.resize(self.end + READ_SIZE, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Moves `pos` over `n` bytes, counting the line ends among them.
+    fn advance(&mut self, n: usize) {
+        let s = &self.buf[self.pos..self.pos + n];
+        if let Some(&last) = s.last() {
+            let mut lines = memchr::memchr_iter(b'\n', s).count() as u64;
+            for i in memchr::memchr_iter(b'\r', s) {
+                if s.get(i + 1) != Some(&b'\n') {
+                    lines += 1;
+                }
+            }
+            if self.prev_cr && s[0] == b'\n' {
+                lines -= 1;
+            }
+            self.line += lines;
+            self.prev_cr = last == b'\r';
+        }
+        self.pos += n;
+    }
+
+    /// Skips the line ends before a record, counting blank lines; `false`
+    /// at the end of the input.
+    fn skip_blank_lines(&mut self) -> io::Result<bool> {
+        loop {
+            while self.pos < self.end && matches!(self.buf[self.pos], b'\r' | b'\n') {
+                let before = self.line;
+                self.advance(1);
+                self.blank += self.line - before;
+            }
+            self.start = self.pos;
+            if self.pos < self.end {
+                return Ok(true);
+            }
+            if !self.fill()? {
+                return Ok(false);
+            }
+        }
+    }
+
+    fn read_one(&mut self, rec: &mut Record) -> io::Result<bool> {
+        rec.clear();
+        if !self.skip_blank_lines()? {
+            return Ok(false);
+        }
+        rec.line = self.line;
+        if rec.data.len() < 4096 {
+            rec.data.resize(4096, 0);
+        }
+        if rec.ends.len() < 64 {
+            rec.ends.resize(64, 0);
+        }
+        let (mut nout, mut nends) = (0, 0);
+        loop {
+            let (res, nin, o, e) = self.core.read_record(
+                &self.buf[self.pos..self.end],
+                &mut rec.data[nout..],
+                &mut rec.ends[nends..],
+            );
+            self.advance(nin);
+            nout += o;
+            nends += e;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if self.over_limits() {
+                        return self.too_long(rec);
+                    }
+                    self.fill()?;
+                }
+                ReadRecordResult::OutputFull => {
+                    let n = rec.data.len() * 2;
+                    rec.data.resize(n, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let n = rec.ends.len() * 2;
+                    rec.ends.resize(n, 0);
+                }
+                ReadRecordResult::Record => {
+                    rec.data_len = nout;
+                    rec.fields = nends;
+                    return Ok(self.finish(rec));
+                }
+                ReadRecordResult::End => return Ok(false),
+            }
+        }
+    }
+
+    fn over_limits(&self) -> bool {
+        self.pos - self.start > self.limits.max_record
+            || self.line_span() > self.limits.max_quoted_lines
+    }
+
+    /// Lines the current record spans beyond its first.
+    fn line_span(&self) -> u64 {
+        let first = self.line_of_start();
+        self.line - first
+    }
+
+    fn line_of_start(&self) -> u64 {
+        // Recomputed from the record's bytes: `rec.line` is not at hand.
+        let s = &self.buf[self.start..self.pos];
+        let lf = memchr::memchr_iter(b'\n', s).count() as u64;
+        let cr = memchr::memchr_iter(b'\r', s)
+            .filter(|&i| s.get(i + 1) != Some(&b'\n'))
+            .count() as u64;
+        self.line - lf - cr
+    }
+
+    /// Checks a complete record; recovers from a stray quote.
+    fn finish(&mut self, rec: &mut Record) -> bool {
+        if self.has_line_end_inside() {
+            let open_quote_at_end = self.eof
+                && self.pos == self.end
+                && memchr::memchr_iter(b'"', &self.buf[self.start..self.pos]).count() % 2 == 1;
+            let wrong_width = self.width.is_some_and(|w| w != rec.fields);
+            if open_quote_at_end || (wrong_width && self.a_later_line_is_a_row()) {
+                self.resume_after_first_line(rec);
+                return true;
+            }
+        }
+        if self.pos - self.start > self.limits.max_record {
+            let raw = self.buf[self.start..self.start + RAW_LIMIT].to_vec();
+            let msg = format!(
+                "the record is larger than the limit of {} bytes (--max-record-bytes)",
+                self.limits.max_record
+            );
+            rec.set_problem(RejectKind::RecordTooLarge, msg, &raw);
+            return true;
+        }
+        if let Some(i) = (0..rec.fields).find(|&i| {
+            let s = if i == 0 { 0 } else { rec.ends[i - 1] };
+            rec.ends[i] - s > self.limits.max_field
+        }) {
+            let raw = self.buf[self.start..self.pos].to_vec();
+            let msg = format!(
+                "field {} is larger than the limit of {} bytes (--max-field-bytes)",
+                i + 1,
+                self.limits.max_field
+            );
+            rec.set_problem(RejectKind::FieldTooLarge, msg, trim_line_end(&raw));
+        }
+        true
+    }
+
+    /// Whether a line after the first of the current record has, split
+    /// naively at the delimiter, exactly the header's number of fields: the
+    /// mark of rows swallowed by a stray quote, rather than a record with a
+    /// multi-line note and a field too many or too few.
+    fn a_later_line_is_a_row(&self) -> bool {
+        let Some(width) = self.width else {
+            return false;
+        };
+        let s = trim_line_end(&self.buf[self.start..self.pos]);
+        s.split(|&b| b == b'\n' || b == b'\r')
+            .skip(1)
+            .filter(|line| !line.is_empty())
+            .any(|line| memchr::memchr_iter(self.delimiter, line).count() + 1 == width)
+    }
+
+    /// Whether a line end lies inside the record (not just at its end).
+    fn has_line_end_inside(&self) -> bool {
+        let s = trim_line_end(&self.buf[self.start..self.pos]);
+        memchr::memchr2(b'\n', b'\r', s).is_some()
+    }
+
+    /// Rejects the record's first line as an unterminated quote and moves
+    /// back to the start of its second line.
+    fn resume_after_first_line(&mut self, rec: &mut Record) {
+        let s = &self.buf[self.start..self.pos];
+        let Some(cut) = memchr::memchr2(b'\n', b'\r', s) else {
+            return;
+        };
+        let next = if s[cut] == b'\r' && s.get(cut + 1) == Some(&b'\n') {
+            cut + 2
+        } else {
+            cut + 1
+        };
+        let first_line = s[..cut].to_vec();
+        let msg = "a quoted field opened on this line does not close where the row ends; the next line is read as a new row".to_string();
+        rec.set_problem(RejectKind::UnterminatedQuote, msg, &first_line);
+        self.core.reset();
+        self.pos = self.start + next;
+        self.line = rec.line + 1;
+        self.prev_cr = false;
+        self.start = self.pos;
+    }
+
+    /// A record over the limits: a quote left open (the record spans lines)
+    /// or one endless line.
+    fn too_long(&mut self, rec: &mut Record) -> io::Result<bool> {
+        if memchr::memchr2(b'\n', b'\r', &self.buf[self.start..self.pos]).is_some() {
+            self.resume_after_first_line(rec);
+            return Ok(true);
+        }
+        let raw = self.buf[self.start..self.start + RAW_LIMIT.min(self.pos - self.start)].to_vec();
+        let msg = format!(
+            "the line is longer than the limit of {} bytes (--max-record-bytes); it was skipped to its end",
+            self.limits.max_record
+        );
+        rec.set_problem(RejectKind::RecordTooLarge, msg, &raw);
+        self.core.reset();
+        loop {
+            let rest = &self.buf[self.pos..self.end];
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', rest) {
+                self.advance(i + 1);
+                break;
+            }
+            let n = rest.len();
+            self.pos += n;
+            self.start = self.pos;
+            if !self.fill()? {
+                break;
+            }
+        }
+        self.start = self.pos;
+        Ok(true)
+    }
+}
+
+fn trim_line_end(s: &[u8]) -> &[u8] {
+    let mut e = s.len();
+    while e > 0 && matches!(s[e - 1], b'\r' | b'\n') {
+        e -= 1;
+    }
+    &s[..e]
+}
+
+impl<R: Read + Send> RecordSource for CsvReader<R> {
+    fn next_record(&mut self, rec: &mut Record) -> io::Result<bool> {
+        loop {
+            if !self.read_one(rec)? {
+                return Ok(false);
+            }
+            if rec.problem.is_some() || !(rec.fields == 1 && rec.is_blank()) {
+                return Ok(true);
+            }
+            // A line of spaces only is a blank line too.
+            self.blank += 1;
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn blank_lines(&self) -> u64 {
+        self.blank
+    }
+
+    fn set_width(&mut self, width: usize) {
+        self.width = Some(width);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (line, fields or `!kind`) of every record.
+    fn read(text: &[u8], width: Option<usize>, limits: Limits) -> (Vec<(u64, String)>, u64) {
+        let mut r = CsvReader::new(text, b',', limits);
+        if let Some(w) = width {
+            r.set_width(w);
+        }
+        let mut out = Vec::new();
+        let mut rec = Record::default();
+        while r.next_record(&mut rec).unwrap() {
+            let shown = match rec.problem {
+                Some(k) => format!("!{} {}", k.name(), String::from_utf8_lossy(&rec.raw)),
+                None => rec
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            };
+            out.push((rec.line, shown));
+        }
+        (out, r.blank_lines())
+    }
+
+    fn lines(text: &str, width: Option<usize>) -> Vec<(u64, String)> {
+        read(text.as_bytes(), width, Limits::default()).0
+    }
+
+    fn rows(v: &[(u64, &str)]) -> Vec<(u64, String)> {
+        v.iter().map(|(l, s)| (*l, s.to_string())).collect()
+    }
+
+    #[test]
+    fn line_numbers_for_every_line_ending() {
+        let want = rows(&[(1, "a|b"), (2, "c|d"), (3, "e|f")]);
+        assert_eq!(lines("a,b\nc,d\ne,f\n", None), want);
+        assert_eq!(lines("a,b\r\nc,d\r\ne,f", None), want);
+        assert_eq!(lines("a,b\rc,d\re,f\r", None), want);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_counted() {
+        let (got, blank) = read(b"a,b\n\n\r\nc,d\n   \n\ne,f\n\n", None, Limits::default());
+        assert_eq!(got, rows(&[(1, "a|b"), (4, "c|d"), (7, "e|f")]));
+        assert_eq!(blank, 5);
+    }
+
+    #[test]
+    fn quoted_fields_span_lines_and_keep_line_numbers() {
+        let got = lines("h1,h2\n\"multi\nline\",x\ny,z\n", Some(2));
+        assert_eq!(got, rows(&[(1, "h1|h2"), (2, "multi\nline|x"), (4, "y|z")]));
+    }
+
+    #[test]
+    fn a_stray_quote_costs_one_row() {
+        let text = "a,b,c\n1,\"oops,3\n4,5,6\n7,8,9\n";
+        let got = lines(text, Some(3));
+        assert_eq!(
+            got,
+            rows(&[
+                (1, "a|b|c"),
+                (2, "!unterminated-quote 1,\"oops,3"),
+                (3, "4|5|6"),
+                (4, "7|8|9"),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_multi_line_note_in_a_row_with_a_field_too_many_stays_one_row() {
+        let got = lines(
+            "a,b,c,d\n1,2,3,\"line one\nline two\",extra\n4,5,6,7\n",
+            Some(4),
+        );
+        assert_eq!(
+            got,
+            rows(&[
+                (1, "a|b|c|d"),
+                (2, "1|2|3|line one\nline two|extra"),
+                (4, "4|5|6|7")
+            ])
+        );
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_of_the_file_costs_one_row() {
+        let got = lines("a,b\n1,\"x\n2,y\n", Some(2));
+        assert_eq!(
+            got,
+            rows(&[(1, "a|b"), (2, "!unterminated-quote 1,\"x"), (3, "2|y")])
+        );
+    }
+
+    #[test]
+    fn a_quote_open_past_the_line_limit_costs_one_row() {
+        let mut text = String::from("a,b\n1,\"open\n");
+        for i in 0..50 {
+            text.push_str(&format!("{i},v\n"));
+        }
+        let limits = Limits {
+            max_quoted_lines: 10,
+            ..Limits::default()
+        };
+        let (got, _) = read(text.as_bytes(), None, limits);
+        assert_eq!(got.len(), 52);
+        assert_eq!(got[1], (2, "!unterminated-quote 1,\"open".to_string()));
+        assert_eq!(got[2], (3, "0|v".to_string()));
+        assert_eq!(got[51], (52, "49|v".to_string()));
+    }
+
+    #[test]
+    fn oversized_fields_and_lines_are_rejected_in_bounded_memory() {
+        let limits = Limits {
+            max_field: 10,
+            max_record: 100,
+            max_quoted_lines: 1000,
+        };
+        let long = "x".repeat(20);
+        let huge = "y".repeat(100_000);
+        let text = format!("a,b\n{long},1\n{huge},2\nok,3\n");
+        let (got, _) = read(text.as_bytes(), Some(2), limits);
+        assert_eq!(got[1].1, format!("!field-too-large {long},1"));
+        assert!(
+            got[2].1.starts_with("!record-too-large yyy"),
+            "{}",
+            got[2].1
+        );
+        assert_eq!(got[2].0, 3);
+        assert_eq!(got[3], (4, "ok|3".to_string()));
+    }
+
+    #[test]
+    fn records_across_read_boundaries() {
+        let mut text = String::from("id,note\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i},\"note, with\r\nbreak {i}\"\r\n"));
+        }
+        let got = lines(&text, Some(2));
+        assert_eq!(got.len(), 20_001);
+        assert_eq!(
+            got[20_000],
+            (40_000, "19999|note, with\r\nbreak 19999".to_string())
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! One record as read from any input (CSV text or a workbook sheet), and
+//! the closed set of reasons a row can be rejected for.
+//!
+//! A record owns its buffers and is reused from row to row: reading into
+//! it allocates only when a record is larger than any before it.
+
+/// Why a row was rejected: a closed set, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectKind {
+    /// The rules' `[usable]` condition does not hold (by default: no email
+    /// and no phone).
+    Unusable,
+    TooManyFields,
+    TooFewFields,
+    /// A quoted field that does not close where the row should end: the
+    /// record's first line is rejected and reading resumes on the next.
+    UnterminatedQuote,
+    /// Bytes that are not valid in the file's encoding.
+    InvalidEncoding,
+    /// A field over `--max-field-bytes`.
+    FieldTooLarge,
+    /// A line over `--max-record-bytes` with no end in sight.
+    RecordTooLarge,
+}
+
+impl RejectKind {
+    pub const ALL: [RejectKind; 7] = [
+        RejectKind::Unusable,
+        RejectKind::TooManyFields,
+        RejectKind::TooFewFields,
+        RejectKind::UnterminatedQuote,
+        RejectKind::InvalidEncoding,
+        RejectKind::FieldTooLarge,
+        RejectKind::RecordTooLarge,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectKind::Unusable => "unusable",
+            RejectKind::TooManyFields => "too-many-fields",
+            RejectKind::TooFewFields => "too-few-fields",
+            RejectKind::UnterminatedQuote => "unterminated-quote",
+            RejectKind::InvalidEncoding => "invalid-encoding",
+            RejectKind::FieldTooLarge => "field-too-large",
+            RejectKind::RecordTooLarge => "record-too-large",
+        }
+    }
+
+    /// Whether the record's fields cannot be trusted (and so are not
+    /// copied into the input columns of `rejected.csv`).
+    pub fn malformed(self) -> bool {
+        self != RejectKind::Unusable
+    }
+}
+
+/// Longest raw record kept in `rejected.csv`, in bytes.
+pub const RAW_LIMIT: usize = 4096;
+
+/// A record: its fields, where it starts, and what the reader found wrong
+/// with it, if anything.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// Field bytes, back to back; only `data[..data_len]` is meaningful.
+    pub data: Vec<u8>,
+    pub data_len: usize,
+    /// End offset of each field in `data`; only `ends[..fields]` counts.
+    pub ends: Vec<usize>,
+    pub fields: usize,
+    /// Physical line (or sheet row) where the record starts, from 1.
+    pub line: u64,
+    /// Set by the reader when the record could not be read as fields.
+    pub problem: Option<RejectKind>,
+    pub message: String,
+    /// For a problem record: its text as read, cut at [`RAW_LIMIT`].
+    pub raw: Vec<u8>,
+}
+
+impl Record {
+    pub fn clear(&mut self) {
+        self.data_len = 0;
+        self.fields = 0;
+        self.line = 0;
+        self.problem = None;
+        self.message.clear();
+        self.raw.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        if i >= self.fields {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.data[start..self.ends[i]])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.fields).filter_map(move |i| self.get(i))
+    }
+
+    /// All field bytes, back to back.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..self.data_len]
+    }
+
+    pub fn push_field(&mut self, field: &[u8]) {
+        let end = self.data_len + field.len();
+        if self.data.len() < end {
+            self.data.resize(end.max(self.data.len() * 2), 0);
+        }
+        self.data[self.data_len..end].copy_from_slice(field);
+        self.data_len = end;
+        if self.ends.len() <= self.fields {
+            self.ends.resize(self.fields + 8, 0);
+        }
+        self.ends[self.fields] = end;
+        self.fields += 1;
+    }
+
+    /// Marks the record as one the reader could not read, keeping its raw
+    /// text (cut) and no fields.
+    pub fn set_problem(&mut self, kind: RejectKind, message: String, raw: &[u8]) {
+        self.data_len = 0;
+        self.fields = 0;
+        self.problem = Some(kind);
+        self.message = message;
+        self.raw.clear();
+        self.raw.extend_from_slice(&raw[..raw.len().min(RAW_LIMIT)]);
+    }
+
+    /// Whether every field is empty or blank: a blank line.
+    pub fn is_blank(&self) -> bool {
+        self.problem.is_none()
+            && self
+                .iter()
+                .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+    }
+}
+
+/// Where records come from: a CSV text stream or a workbook sheet.
+pub trait RecordSource: Send {
+    /// Reads the next record into `rec`; `false` at the end of the input.
+    /// Blank lines are skipped (and counted), never returned.
+    fn next_record(&mut self, rec: &mut Record) -> std::io::Result<bool>;
+    /// Bytes of the input consumed so far (for progress), if known.
+    fn position(&self) -> u64;
+    /// Blank lines skipped so far.
+    fn blank_lines(&self) -> u64;
+    /// Tells the reader how many fields a row should have, once the header
+    /// is known.
+    fn set_width(&mut self, width: usize);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_push_and_read_back() {
+        let mut r = Record::default();
+        for f in ["a", "", "ccc"] {
+            r.push_field(f.as_bytes());
+        }
+        let got: Vec<&[u8]> = r.iter().collect();
+        assert_eq!(got, [&b"a"[..], b"", b"ccc"]);
+        assert!(!r.is_blank());
+        r.clear();
+        r.push_field(b"  ");
+        assert!(r.is_blank());
+    }
+}

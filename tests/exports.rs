@@ -10,7 +10,7 @@ use tempfile::tempdir;
 
 /// Flip once `summary.json` lists every column a field in `MULTI` reads;
 /// until then it names only the first, the one binding uses today.
-const COLUMNS_ARE_LISTS: bool = false;
+const COLUMNS_ARE_LISTS: bool = true;
 
 /// Fields that read several columns (`leadsift::input::aliases::MULTI`).
 const MULTI: [&str; 2] = ["email", "phone"];
@@ -141,10 +141,9 @@ fn mautic_export() {
             ("first_name", &["firstname"]),
             ("last_name", &["lastname"]),
             ("company", &["company"]),
-            // Mautic's `title` holds Mr or Mrs; the job title is `position`.
-            // Binding will read `position` once it applies
-            // `aliases::PROFILE_OVERRIDES`; today it reads `title`.
-            ("title", &["title"]),
+            // Mautic's `title` holds Mr or Mrs; the job title is `position`
+            // (`aliases::PROFILE_OVERRIDES`).
+            ("title", &["position"]),
             ("id", &["id"]),
         ],
     );
@@ -224,6 +223,9 @@ fn badge_scan_export() {
         &[
             ("email", &["Email"]),
             ("full_name", &["Attendee Name"]),
+            // No name columns: the parts of the full name stand in.
+            ("first_name", &["Attendee Name (first part)"]),
+            ("last_name", &["Attendee Name (last part)"]),
             ("id", &["ID"]),
         ],
     );
@@ -238,6 +240,9 @@ fn google_forms_responses() {
             ("email", &["Email Address"]),
             ("phone", &["Phone number"]),
             ("full_name", &["Full name"]),
+            // No name columns: the parts of the full name stand in.
+            ("first_name", &["Full name (first part)"]),
+            ("last_name", &["Full name (last part)"]),
             ("company", &["Company"]),
             ("title", &["Job title"]),
         ],

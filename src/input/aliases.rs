@@ -604,14 +604,6 @@ pub const BUILTIN: &[(&str, &[&str])] = &[
     ("converted", &["Converted", "IsConverted"]),
 ];
 
-/// Fields bound to every matching column, the first non-empty winning.
-pub const MULTI: &[&str] = &["email", "phone"];
-
-/// The export a header row looks like, when that is clear.
-pub fn detect_profile(_headers: &[String]) -> Option<&'static str> {
-    None
-}
-
 /// The built-in aliases of a field, if it is one of the built-in fields.
 pub fn builtin(field: &str) -> Option<&'static [&'static str]> {
     BUILTIN.iter().find(|(f, _)| *f == field).map(|(_, a)| *a)

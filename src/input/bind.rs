@@ -49,6 +49,7 @@ pub type Binding = Vec<Bound>;
 
 pub fn bind(headers: &[String], rules: &Compiled) -> Binding {
     let norm: Vec<String> = headers.iter().map(|h| aliases::normalise(h)).collect();
+    let profile = aliases::detect_profile(headers);
     let mut binding: Binding = rules
         .slots
         .iter()
@@ -58,8 +59,9 @@ pub fn bind(headers: &[String], rules: &Compiled) -> Binding {
                     return Bound::Column(i);
                 }
             }
+            let overridden = profile_aliases(profile, slot);
             let mut cols: Vec<usize> = Vec::new();
-            for a in &slot.aliases {
+            for a in overridden.as_ref().unwrap_or(&slot.aliases) {
                 for (i, h) in norm.iter().enumerate() {
                     if h == a && !cols.contains(&i) {
                         cols.push(i);
@@ -75,6 +77,34 @@ pub fn bind(headers: &[String], rules: &Compiled) -> Binding {
         .collect();
     name_parts(&norm, rules, &mut binding);
     binding
+}
+
+/// An export that writes a common header for something else (Mautic's
+/// `title` is the salutation, its job title is `position`) replaces the
+/// field's aliases for files of that profile; the rules file's own aliases
+/// still come first.
+fn profile_aliases(profile: Option<&str>, slot: &crate::rules::FieldSlot) -> Option<Vec<String>> {
+    let profile = profile?;
+    if slot.exact.is_some() {
+        return None;
+    }
+    let (_, _, list) = aliases::PROFILE_OVERRIDES
+        .iter()
+        .find(|(p, f, _)| *p == profile && *f == slot.label)?;
+    let builtin: Vec<String> = aliases::builtin(&slot.label)
+        .unwrap_or(&[])
+        .iter()
+        .map(|a| aliases::normalise(a))
+        .chain(std::iter::once(aliases::normalise(&slot.label)))
+        .collect();
+    let mut out: Vec<String> = slot
+        .aliases
+        .iter()
+        .filter(|a| !builtin.contains(a))
+        .cloned()
+        .collect();
+    out.extend(list.iter().map(|a| aliases::normalise(a)));
+    Some(out)
 }
 
 /// Binds missing first and last names to the parts of a full name.

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Layout, StageFiles};
 use crate::row::{ChunkOut, FileCtx, RunCtx, Worker};
+use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
 use crate::summary::{FileSummary, Summary};
 
@@ -64,7 +65,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
         .cloned()
         .map(|s| input::open(s, rules, &cfg.read))
         .collect::<Result<_, _>>()?;
-    let (union, files) = plan(&opened);
+    let (union, files) = plan(&opened, rules);
     let layout = Layout::new(union, rules, cfg.keep_long);
     let mut summary = Summary::new(rules, cfg.out_dir, cfg.jobs);
     for (o, f) in opened.iter().zip(&files) {
@@ -254,7 +255,7 @@ fn write_all(
 
 /// The output columns (union of the inputs' headers, by header text and
 /// occurrence, in order of first appearance) and each file's mapping.
-fn plan(opened: &[Opened]) -> (Vec<String>, Vec<FileCtx>) {
+fn plan(opened: &[Opened], rules: &Compiled) -> (Vec<String>, Vec<FileCtx>) {
     let mut union: Vec<String> = Vec::new();
     let mut index: HashMap<(String, usize), usize> = HashMap::new();
     let mut maps = Vec::new();
@@ -290,10 +291,28 @@ fn plan(opened: &[Opened]) -> (Vec<String>, Vec<FileCtx>) {
                     .binding
                     .iter()
                     .any(|b| matches!(b, input::Bound::NamePart { .. })),
+                clean_cols: clean_columns(o, rules),
             }
         })
         .collect();
     (union, files)
+}
+
+/// For each column of an input, the cleaning `[clean] write` asks for: the
+/// columns a written field is bound to (all of them for email and phone).
+fn clean_columns(o: &Opened, rules: &Compiled) -> Vec<Option<WriteKind>> {
+    let mut cols = vec![None; o.headers.len()];
+    for &(slot, kind) in &rules.clean_write {
+        if let Some(b) = o.binding.get(slot) {
+            if matches!(b, input::Bound::NamePart { .. }) {
+                continue;
+            }
+            for c in b.columns() {
+                cols[c] = Some(kind);
+            }
+        }
+    }
+    cols
 }
 
 fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Error> {

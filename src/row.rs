@@ -7,6 +7,7 @@
 
 use crate::input::{Bound, Record, RAW_LIMIT};
 use crate::output::sanitize;
+use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
 pub use crate::input::RejectKind;
@@ -21,6 +22,8 @@ pub struct FileCtx {
     pub binding: Vec<Bound>,
     /// Whether some field is a part of a full name (worked out per row).
     pub name_parts: bool,
+    /// For each input column, the cleaning `[clean] write` asks for.
+    pub clean_cols: Vec<Option<WriteKind>>,
 }
 
 /// What is fixed for the whole run.
@@ -107,6 +110,7 @@ pub struct Worker {
     cell: Vec<u8>,
     names: Vec<String>,
     extra: String,
+    memo: Memo,
 }
 
 impl Worker {
@@ -119,6 +123,7 @@ impl Worker {
             cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
             extra: String::new(),
+            memo: Memo::new(rules.derived.len()),
         }
     }
 
@@ -224,12 +229,14 @@ impl Worker {
         out: &mut ChunkOut,
     ) {
         let placeholders = &run.rules.placeholders;
+        self.memo.reset();
         if file.name_parts {
-            if let Some(view) = RowView::new(rec, &file.binding, &[], placeholders) {
+            if let Some(view) = RowView::new(rec, &file.binding, &[], placeholders, &self.memo) {
                 self.name_parts(file, &view);
             }
         }
-        let Some(view) = RowView::new(rec, &file.binding, &self.names, placeholders) else {
+        let Some(view) = RowView::new(rec, &file.binding, &self.names, placeholders, &self.memo)
+        else {
             return;
         };
         let note = std::mem::take(&mut self.text);
@@ -290,7 +297,11 @@ impl Worker {
             }
         }
         let w = &mut self.writers[stage.index()];
-        write_inputs(w, &mut self.cell, run.sanitize, file, rec);
+        if run.rules.clean_write.is_empty() {
+            write_inputs(w, &mut self.cell, run.sanitize, file, rec);
+        } else {
+            write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view);
+        }
         let _ = w.write_field(stage.name());
         for t in &v.totals {
             let _ = w.write_field(t.to_string());
@@ -395,6 +406,36 @@ fn write_inputs(
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         write_cell(w, cell, sanitize_cells, v);
+    }
+}
+
+/// The input columns with `[clean] write` applied: cleaned values where
+/// they can be cleaned, the rest as read.
+fn write_cleaned_inputs(
+    w: &mut csv::Writer<Vec<u8>>,
+    cell: &mut Vec<u8>,
+    run: &RunCtx,
+    file: &FileCtx,
+    rec: &Record,
+    view: &RowView,
+) {
+    let rules = run.rules;
+    let region = || {
+        let country = rules.country_slot.map_or("", |s| view.field(s));
+        derive::region(country, rules.phone_region.as_deref())
+    };
+    for col in &file.out_to_in {
+        let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
+        let kind = col.and_then(|c| file.clean_cols.get(c).copied().flatten());
+        let cleaned = kind.and_then(|k| {
+            let text = std::str::from_utf8(v).ok()?;
+            let region = if k == WriteKind::Phone { region() } else { None };
+            k.clean(text, region)
+        });
+        match cleaned {
+            Some(c) => write_cell(w, cell, run.sanitize, c.as_bytes()),
+            None => write_cell(w, cell, run.sanitize, v),
+        }
     }
 }
 

@@ -51,7 +51,9 @@ fn rule_semantics_cases() {
                 record.push_field(v.as_bytes());
             }
             let binding = input::bind(&headers, &rules);
-            let view = RowView::new(&record, &binding, &[], &rules.placeholders).unwrap();
+            let memo = leadsift::rules::derive::Memo::new(rules.derived.len());
+            let view =
+                RowView::new(&record, &binding, &[], &rules.placeholders, &memo).unwrap();
             let mut v = Verdict::new(rules.groups.len());
             rules.evaluate(&view, &mut Scratch::default(), &mut v);
             let mut problems = Vec::new();

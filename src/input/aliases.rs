@@ -300,6 +300,8 @@ pub const BUILTIN: &[(&str, &[&str])] = &[
         &[
             "Company Size",
             "No. of Employees",
+            "Mitarbeiter",
+            "Anzahl Mitarbeiter",
             "Number of Employees",
             "NumEmployees",
             "Company Number of Employees",
@@ -365,6 +367,8 @@ pub const BUILTIN: &[(&str, &[&str])] = &[
         &[
             "Notes",
             "Note",
+            "Notiz",
+            "Bemerkung",
             "Description",
             "Comments",
             "Comment",

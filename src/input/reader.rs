@@ -164,11 +164,13 @@ impl<R: Read> CsvReader<R> {
             return Ok(false);
         }
         rec.line = self.line;
-        if rec.data.len() < 4096 {
-            rec.data.resize(4096, 0);
+        // Small to start: a batch holds thousands of records, and each
+        // grows only as far as the largest record it has held.
+        if rec.data.len() < 256 {
+            rec.data.resize(256, 0);
         }
-        if rec.ends.len() < 64 {
-            rec.ends.resize(64, 0);
+        if rec.ends.len() < 32 {
+            rec.ends.resize(32, 0);
         }
         let (mut nout, mut nends) = (0, 0);
         loop {

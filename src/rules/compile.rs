@@ -12,6 +12,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 
 use super::diag::{suggest, Diagnostics, Reporter};
+use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
 use super::eval::{Cond, Finder, NumX, TextX};
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
@@ -86,6 +87,16 @@ pub struct Compiled {
     pub usable_slots: Vec<usize>,
     /// Values read as empty, compared ignoring ASCII case.
     pub placeholders: Vec<String>,
+    /// The distinct cleaning calls of the rules, by index.
+    pub derived: Vec<Derived>,
+    /// `[clean] phone_region`: the region of phone numbers written without
+    /// `+` when the row's country does not tell.
+    pub phone_region: Option<String>,
+    /// `[clean] write`: field slots whose columns get cleaned values.
+    pub clean_write: Vec<(usize, WriteKind)>,
+    /// The `country` slot, when something reads phone numbers or writes
+    /// them back (for their region).
+    pub country_slot: Option<usize>,
     /// Opportunity then prospect; `None` where the rules give no condition.
     pub stages: [(Option<Cond>, String); 2],
     pub warnings: Diagnostics,
@@ -114,6 +125,7 @@ struct Ctx<'r, 's> {
     lists: Vec<ListDef>,
     defines: HashMap<String, Cond>,
     groups: Vec<Group>,
+    derived: Vec<Derived>,
     /// Where the current condition starts in the file, and whether offsets
     /// inside it map one to one.
     base: (usize, bool),
@@ -137,6 +149,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         lists: Vec::new(),
         defines: HashMap::new(),
         groups: Vec::new(),
+        derived: Vec::new(),
         base: (0, false),
         context: String::new(),
     };
@@ -147,6 +160,11 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let usable = cx.usable();
     let rules = cx.rules();
     let stages = cx.stages();
+    let (phone_region, clean_write) = cx.clean();
+    let needs_country = cx.derived.iter().any(|d| d.func.needs_region())
+        || clean_write.iter().any(|(_, k)| *k == WriteKind::Phone);
+    let country_slot = needs_country.then(|| cx.field_slot("country"));
+    let derived = std::mem::take(&mut cx.derived);
     for l in &cx.lists {
         if !l.used {
             let at = raw
@@ -164,7 +182,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let (slots, lists, groups) = (cx.slots, cx.lists, cx.groups);
     let mut usable_slots = Vec::new();
     if let Some((c, _, _)) = &usable {
-        c.slots(&mut usable_slots);
+        c.slots(&derived, &mut usable_slots);
     }
     let mut seen = HashSet::new();
     usable_slots.retain(|s| seen.insert(*s));
@@ -190,6 +208,10 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         usable,
         usable_slots,
         placeholders,
+        derived,
+        phone_region,
+        clean_write,
+        country_slot,
         stages,
         warnings: diags,
     })
@@ -644,6 +666,9 @@ impl Ctx<'_, '_> {
             }
             cx.text_operand(&args[0], scope, &format!("`{f}`"))
         };
+        if let Some(func) = CleanFn::from_name(f) {
+            return self.clean_call(func, args, at, scope);
+        }
         match f {
             "domain" => Val::Text(TextX::Domain(Box::new(one_text(self))), false),
             "length" => Val::Num(NumX::Length(one_text(self))),
@@ -675,9 +700,10 @@ impl Ctx<'_, '_> {
                 Val::Bool(Cond::Marked(bits))
             }
             _ => {
-                let known = ["domain", "length", "digits", "number", "marked", "marks"];
-                let hint =
-                    suggest(f, known).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                let mut known = vec!["domain", "length", "digits", "number", "marked", "marks"];
+                known.extend(CleanFn::ALL.iter().map(|c| c.name()));
+                let hint = suggest(f, known.iter().copied())
+                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
                 self.err_in(
                     at,
                     format!(
@@ -688,6 +714,81 @@ impl Ctx<'_, '_> {
                 Val::Text(TextX::Lit(String::new()), false)
             }
         }
+    }
+
+    /// A cleaning call: its argument must be a field, so that its value can
+    /// be computed once per row and shared by every rule that asks.
+    fn clean_call(&mut self, func: CleanFn, args: &[Operand], at: usize, scope: Scope) -> Val {
+        let slot = match args {
+            [arg @ (Operand::Name(..) | Operand::Column(..))] => {
+                match self.operand(arg, scope) {
+                    Val::Text(TextX::Field(slot), _) => Some(slot),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(slot) = slot else {
+            self.err_in(
+                at,
+                format!("`{}` takes one field, such as `{}(email)`", func.name(), func.name()),
+            );
+            return Val::Text(TextX::Lit(String::new()), false);
+        };
+        let country_slot = func.needs_region().then(|| self.field_slot("country"));
+        let d = Derived {
+            func,
+            slot,
+            country_slot,
+        };
+        let i = match self.derived.iter().position(|x| *x == d) {
+            Some(i) => i,
+            None => {
+                self.derived.push(d);
+                self.derived.len() - 1
+            }
+        };
+        if func.is_test() {
+            Val::Bool(Cond::Not(Box::new(Cond::Empty(TextX::Derived(i)))))
+        } else {
+            Val::Text(TextX::Derived(i), false)
+        }
+    }
+
+    /// The `[clean]` section: the phone region and the fields written back.
+    fn clean(&mut self) -> (Option<String>, Vec<(usize, WriteKind)>) {
+        let region = self.raw.clean.phone_region.clone().and_then(|r| {
+            let code = r.value.trim().to_ascii_uppercase();
+            if code.len() == 2 && crate::clean::country::iso2(&code) == Some(code.as_str()) {
+                Some(code)
+            } else {
+                self.rep.error(
+                    r.span.start,
+                    Some("[clean]"),
+                    format!("phone_region `{}` is not an ISO 3166 country code such as `DE` or `US`", r.value),
+                );
+                None
+            }
+        });
+        let mut write = Vec::new();
+        for f in self.raw.clean.write.clone() {
+            match WriteKind::for_field(&f.value) {
+                Some(k) => {
+                    let slot = self.field_slot(&f.value);
+                    write.push((slot, k));
+                }
+                None => self.rep.error(
+                    f.span.start,
+                    Some("[clean]"),
+                    format!(
+                        "write: `{}` cannot be written back; the fields that can are {}",
+                        f.value,
+                        WRITABLE.join(", ")
+                    ),
+                ),
+            }
+        }
+        (region, write)
     }
 
     fn field_slot(&mut self, name: &str) -> usize {

@@ -13,6 +13,7 @@ use regex::Regex;
 use super::expr::CmpOp;
 use super::value::{eq_folded, lower_into, read_number};
 use super::{Compiled, Stage};
+use super::derive::{self, Derived, Memo};
 use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub enum TextX {
     Domain(Box<TextX>),
     /// A literal, already trimmed and lowercased.
     Lit(String),
+    /// A cleaned or derived value (`Compiled::derived`), computed once per
+    /// row on first use.
+    Derived(usize),
 }
 
 /// A number value.
@@ -72,6 +76,8 @@ pub struct RowView<'a> {
     pub names: &'a [String],
     /// Values that count as empty (`#N/A`, `-None-`, ...).
     pub placeholders: &'a [String],
+    /// The row's derived values, computed on first use.
+    pub memo: &'a Memo,
 }
 
 impl<'a> RowView<'a> {
@@ -81,6 +87,7 @@ impl<'a> RowView<'a> {
         binding: &'a [Bound],
         names: &'a [String],
         placeholders: &'a [String],
+        memo: &'a Memo,
     ) -> Option<Self> {
         let text = std::str::from_utf8(record.bytes()).ok()?;
         Some(RowView {
@@ -89,6 +96,7 @@ impl<'a> RowView<'a> {
             binding,
             names,
             placeholders,
+            memo,
         })
     }
 
@@ -105,7 +113,9 @@ impl<'a> RowView<'a> {
         v
     }
 
-    fn field(&self, slot: usize) -> &str {
+    /// The value of a field slot on this row: trimmed, placeholders empty,
+    /// the first non-empty of several columns.
+    pub fn field(&self, slot: usize) -> &'a str {
         match self.binding.get(slot) {
             None | Some(Bound::Missing) => "",
             Some(Bound::Column(c)) => self.cell(*c),
@@ -326,6 +336,12 @@ impl Eval<'_> {
                 x.rfind('@').map_or("", |i| x[i + 1..].trim())
             }
             TextX::Lit(s) => s,
+            TextX::Derived(i) => self.row.memo.get_or(*i, || {
+                let d = &self.rules.derived[*i];
+                let country = d.country_slot.map_or("", |s| self.row.field(s));
+                let region = derive::region(country, self.rules.phone_region.as_deref());
+                d.func.apply(self.row.field(d.slot), region)
+            }),
         }
     }
 
@@ -364,19 +380,24 @@ fn prefix_folded(x: &str, p: &str, buf: &mut String, start: bool) -> bool {
 }
 
 impl TextX {
-    fn slots(&self, out: &mut Vec<usize>) {
+    fn slots(&self, d: &[Derived], out: &mut Vec<usize>) {
         match self {
             TextX::Field(s) => out.push(*s),
-            TextX::Domain(inner) => inner.slots(out),
+            TextX::Domain(inner) => inner.slots(d, out),
             TextX::Lit(_) => {}
+            TextX::Derived(i) => {
+                if let Some(x) = d.get(*i) {
+                    out.push(x.slot);
+                }
+            }
         }
     }
 }
 
 impl NumX {
-    fn slots(&self, out: &mut Vec<usize>) {
+    fn slots(&self, d: &[Derived], out: &mut Vec<usize>) {
         match self {
-            NumX::Read(t) | NumX::Length(t) | NumX::Digits(t) => t.slots(out),
+            NumX::Read(t) | NumX::Length(t) | NumX::Digits(t) => t.slots(d, out),
             _ => {}
         }
     }
@@ -384,25 +405,25 @@ impl NumX {
 
 impl Cond {
     /// The field slots a condition reads, in order, with repeats.
-    pub fn slots(&self, out: &mut Vec<usize>) {
+    pub fn slots(&self, d: &[Derived], out: &mut Vec<usize>) {
         match self {
             Cond::Const(_) | Cond::Marked(_) => {}
-            Cond::And(items) | Cond::Or(items) => items.iter().for_each(|i| i.slots(out)),
-            Cond::Not(inner) => inner.slots(out),
+            Cond::And(items) | Cond::Or(items) => items.iter().for_each(|i| i.slots(d, out)),
+            Cond::Not(inner) => inner.slots(d, out),
             Cond::Num(a, _, b) => {
-                a.slots(out);
-                b.slots(out);
+                a.slots(d, out);
+                b.slots(d, out);
             }
             Cond::Text(a, _, b) => {
-                a.slots(out);
-                b.slots(out);
+                a.slots(d, out);
+                b.slots(d, out);
             }
             Cond::Contains(t, _)
             | Cond::StartsWith(t, _)
             | Cond::EndsWith(t, _)
             | Cond::Matches(t, _)
             | Cond::InList(t, _)
-            | Cond::Empty(t) => t.slots(out),
+            | Cond::Empty(t) => t.slots(d, out),
         }
     }
 }

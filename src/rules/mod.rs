@@ -8,6 +8,7 @@
 //! function of one row and the compiled rules.
 
 mod compile;
+pub mod derive;
 pub mod diag;
 mod eval;
 pub mod expr;

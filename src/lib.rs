@@ -4,6 +4,7 @@
 //! The binary is a thin wrapper around [`main_with_args`]; everything else
 //! lives here, where the tests reach it.
 
+pub mod clean;
 pub mod cli;
 pub mod cmd;
 pub mod error;

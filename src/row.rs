@@ -209,16 +209,6 @@ impl Worker {
         self.evaluate(run, file, record, line, row, out);
     }
 
-    /// Works out the slots bound to parts of a full name.
-    fn name_parts(&mut self, file: &FileCtx, view: &RowView) {
-        for (slot, b) in file.binding.iter().enumerate() {
-            if let Bound::NamePart { column, first } = b {
-                let (f, l) = crate::input::bind::split_name(view.cell(*column));
-                self.names[slot] = if *first { f } else { l };
-            }
-        }
-    }
-
     fn evaluate(
         &mut self,
         run: &RunCtx,
@@ -232,7 +222,7 @@ impl Worker {
         self.memo.reset();
         if file.name_parts {
             if let Some(view) = RowView::new(rec, &file.binding, &[], placeholders, &self.memo) {
-                self.name_parts(file, &view);
+                fill_name_parts(&mut self.names, file, &view);
             }
         }
         let Some(view) = RowView::new(rec, &file.binding, &self.names, placeholders, &self.memo)
@@ -409,6 +399,16 @@ fn write_inputs(
     }
 }
 
+/// Works out the slots bound to parts of a full name.
+fn fill_name_parts(names: &mut [String], file: &FileCtx, view: &RowView) {
+    for (slot, b) in file.binding.iter().enumerate() {
+        if let Bound::NamePart { column, first } = b {
+            let (f, l) = crate::clean::name::split_full_name(view.cell(*column));
+            names[slot] = if *first { f } else { l };
+        }
+    }
+}
+
 /// The input columns with `[clean] write` applied: cleaned values where
 /// they can be cleaned, the rest as read.
 fn write_cleaned_inputs(
@@ -429,7 +429,11 @@ fn write_cleaned_inputs(
         let kind = col.and_then(|c| file.clean_cols.get(c).copied().flatten());
         let cleaned = kind.and_then(|k| {
             let text = std::str::from_utf8(v).ok()?;
-            let region = if k == WriteKind::Phone { region() } else { None };
+            let region = if k == WriteKind::Phone {
+                region()
+            } else {
+                None
+            };
             k.clean(text, region)
         });
         match cleaned {

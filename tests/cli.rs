@@ -189,7 +189,12 @@ fn every_sample_and_rules_file_is_exercised() {
     samples.sort();
     assert_eq!(
         samples,
-        ["badge-scans.csv", "crm-export.csv", "webform.csv"],
+        [
+            "badge-scans.csv",
+            "crm-export.csv",
+            "messe-leads.csv",
+            "webform.csv"
+        ],
         "a new sample needs a test of its own here"
     );
     for s in &samples {
@@ -253,12 +258,12 @@ fn messy(rows: usize) -> Vec<u8> {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let r = (x >> 33) as usize;
-        let email = if r % 17 == 0 {
+        let email = if r.is_multiple_of(17) {
             String::new()
         } else {
             format!("user{i}@{}", domains[r % domains.len()])
         };
-        let phone = if r % 3 == 0 {
+        let phone = if r.is_multiple_of(3) {
             "+1 555 0100".to_string()
         } else {
             String::new()
@@ -269,12 +274,12 @@ fn messy(rows: usize) -> Vec<u8> {
             2 => "=1+1".to_string(),
             _ => String::new(),
         };
-        let extra = if r % 97 == 0 { ",surplus" } else { "" };
+        let extra = if r.is_multiple_of(97) { ",surplus" } else { "" };
         s.push_str(&format!(
             "{email},{phone},Co {i},{},{},software,US,{notes},{}{extra}\n",
             titles[r % titles.len()],
             r % 500,
-            if r % 2 == 0 { "yes" } else { "no" }
+            if r.is_multiple_of(2) { "yes" } else { "no" }
         ));
     }
     s.into_bytes()
@@ -618,4 +623,46 @@ fn the_layout_example_in_rules_md_is_valid() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn german_trade_show_export_in_windows_1252_with_semicolons() {
+    let t = tempdir().unwrap();
+    let r = run(t.path(), &["samples/messe-leads.csv"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 7);
+    let f = &r.summary()["files"][0];
+    assert_eq!(f["encoding"], "windows-1252");
+    assert_eq!(f["encoding_guessed"], true);
+    assert_eq!(f["delimiter"], ";");
+    assert_eq!(f["line_endings"], "crlf");
+    assert_eq!(f["preamble_lines"], 1);
+    assert_eq!(f["header_line"], 3);
+    assert_eq!(f["blank_lines"], 1);
+    assert_eq!(f["columns"]["company_size"], "Mitarbeiter");
+    // Decoded: the outputs are UTF-8.
+    assert_eq!(r.column("prospects.csv", "Nachname"), ["Weiß"]);
+    assert_eq!(
+        r.column("leads.csv", "Nachname"),
+        ["Schäfer", "Bianchi", "Moreau", "Vogel"]
+    );
+    let leads = r.rows("leads.csv");
+    // `Leiterin Einkauf` is a director; `#N/A` is no email, the phone
+    // makes the row usable; `Praktikantin` is an intern.
+    assert!(leads[0]["leadsift_reasons"].starts_with("decision-maker +25 fit [authority]"));
+    assert_eq!(leads[1]["E-Mail"], "#N/A");
+    assert!(leads[2]["leadsift_reasons"].starts_with("junior-title -15 fit"));
+    let rej = r.rows("rejected.csv");
+    assert_eq!(rej[0]["leadsift_reject_kind"], "unterminated-quote");
+    assert_eq!(
+        (
+            rej[0]["leadsift_line"].as_str(),
+            rej[0]["leadsift_row"].as_str()
+        ),
+        ("8", "5")
+    );
+    assert!(rej[0]["leadsift_raw"].starts_with("Thomas;Krämer;"));
+    // The row after the stray quote is read as a row of its own.
+    assert_eq!(leads[3]["leadsift_line"], "9");
+    assert_eq!(rej[1]["leadsift_reject_kind"], "unusable");
 }

@@ -52,8 +52,7 @@ fn rule_semantics_cases() {
             }
             let binding = input::bind(&headers, &rules);
             let memo = leadsift::rules::derive::Memo::new(rules.derived.len());
-            let view =
-                RowView::new(&record, &binding, &[], &rules.placeholders, &memo).unwrap();
+            let view = RowView::new(&record, &binding, &[], &rules.placeholders, &memo).unwrap();
             let mut v = Verdict::new(rules.groups.len());
             rules.evaluate(&view, &mut Scratch::default(), &mut v);
             let mut problems = Vec::new();

@@ -191,18 +191,6 @@ pub fn check_required(
     ))
 }
 
-/// The first and last name in a full name.
-pub fn split_name(full: &str) -> (String, String) {
-    let full = full.trim();
-    if let Some((last, first)) = full.split_once(',') {
-        return (first.trim().to_string(), last.trim().to_string());
-    }
-    match full.split_once(char::is_whitespace) {
-        Some((f, l)) => (f.to_string(), l.trim().to_string()),
-        None => (full.to_string(), String::new()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::diag::{suggest, Diagnostics, Reporter};
 use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
+use super::diag::{suggest, Diagnostics, Reporter};
 use super::eval::{Cond, Finder, NumX, TextX};
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
@@ -720,18 +720,20 @@ impl Ctx<'_, '_> {
     /// be computed once per row and shared by every rule that asks.
     fn clean_call(&mut self, func: CleanFn, args: &[Operand], at: usize, scope: Scope) -> Val {
         let slot = match args {
-            [arg @ (Operand::Name(..) | Operand::Column(..))] => {
-                match self.operand(arg, scope) {
-                    Val::Text(TextX::Field(slot), _) => Some(slot),
-                    _ => None,
-                }
-            }
+            [arg @ (Operand::Name(..) | Operand::Column(..))] => match self.operand(arg, scope) {
+                Val::Text(TextX::Field(slot), _) => Some(slot),
+                _ => None,
+            },
             _ => None,
         };
         let Some(slot) = slot else {
             self.err_in(
                 at,
-                format!("`{}` takes one field, such as `{}(email)`", func.name(), func.name()),
+                format!(
+                    "`{}` takes one field, such as `{}(email)`",
+                    func.name(),
+                    func.name()
+                ),
             );
             return Val::Text(TextX::Lit(String::new()), false);
         };
@@ -765,7 +767,10 @@ impl Ctx<'_, '_> {
                 self.rep.error(
                     r.span.start,
                     Some("[clean]"),
-                    format!("phone_region `{}` is not an ISO 3166 country code such as `DE` or `US`", r.value),
+                    format!(
+                        "phone_region `{}` is not an ISO 3166 country code such as `DE` or `US`",
+                        r.value
+                    ),
                 );
                 None
             }

@@ -10,10 +10,10 @@
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
 use super::value::{eq_folded, lower_into, read_number};
 use super::{Compiled, Stage};
-use super::derive::{self, Derived, Memo};
 use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,348 @@
+//! Email addresses: normalising, a practical syntax check, the domain, and
+//! the three questions a lead qualifier asks of an address: is it free
+//! mail (a person, not a company), disposable (throw-away), or a role
+//! mailbox (a department, not a person)? Plus a dedup key.
+//!
+//! The free-mail and disposable lists are the files `rules/lists/
+//! free_mail.txt` and `rules/lists/disposable.txt`, embedded with
+//! `include_str!`: the rules engine embeds the same files, so there is one
+//! source of truth. Their headers say where they come from. They become
+//! hash sets once, on first use.
+//!
+//! Functions taking a `normalized` address expect the output of
+//! [`normalize`] (trimmed, lowercase); given anything else they still
+//! answer, never panic, but may say "no" where a normalised form would
+//! say "yes".
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+const FREE_MAIL_TXT: &str = include_str!("../../rules/lists/free_mail.txt");
+const DISPOSABLE_TXT: &str = include_str!("../../rules/lists/disposable.txt");
+
+static FREE_MAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| domain_set(FREE_MAIL_TXT));
+static DISPOSABLE: LazyLock<HashSet<&'static str>> = LazyLock::new(|| domain_set(DISPOSABLE_TXT));
+
+/// Role mailboxes, compared with the local part's `-`, `_` and `.` removed
+/// and any `+tag` dropped, so `no-reply`, `no_reply` and `no.reply` are all
+/// `noreply`. English first, then common German, French and Spanish ones.
+#[rustfmt::skip]
+pub const ROLE_LOCAL_PARTS: &[&str] = &[
+    "abuse", "accounting", "accounts", "admin", "administrator", "all", "billing", "bookings",
+    "booking", "careers", "compliance", "contact", "contactus", "cs", "customercare",
+    "customerservice", "customersupport", "dev", "devnull", "donotreply", "enquiries", "enquiry",
+    "events", "everyone", "feedback", "finance", "hello", "help", "helpdesk", "hi", "hostmaster",
+    "hr", "info", "information", "inquiries", "inquiry", "invoice", "invoices", "it", "jobs",
+    "legal", "mail", "mailerdaemon", "marketing", "media", "news", "newsletter", "nobody",
+    "noreply", "notifications", "office", "orders", "partners", "payments", "postmaster", "pr",
+    "press", "privacy", "purchasing", "recruiting", "recruitment", "reservations", "root",
+    "sales", "security", "service", "shop", "staff", "support", "sysadmin", "team", "tech",
+    "webmaster", "welcome", "bewerbung", "buchhaltung", "buero", "datenschutz", "einkauf",
+    "kontakt", "rechnung", "verkauf", "vertrieb", "zentrale", "accueil", "bonjour", "commercial",
+    "contacto", "ventas",
+];
+
+/// Local parts are at most 64 bytes; a role name is much shorter, so a
+/// squeezed local part that does not fit this buffer is not a role.
+const ROLE_BUF: usize = 32;
+
+fn domain_set(text: &'static str) -> HashSet<&'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// Trimmed, lowercased, with `mailto:` (and any `?subject=...` after it)
+/// and surrounding `<...>` removed. `"Ana Lima <Ana@Example.COM>"` keeps
+/// only the bracketed address. Never fails: garbage in, lowercase garbage
+/// out, for [`is_valid`] to judge.
+pub fn normalize(raw: &str) -> String {
+    let mut s = raw.trim();
+    if let Some(open) = s.rfind('<') {
+        if let Some(inner) = s[open + 1..].strip_suffix('>') {
+            s = inner.trim();
+        }
+    }
+    if let Some(rest) = strip_prefix_ignore_case(s, "mailto:") {
+        s = rest.split('?').next().unwrap_or(rest).trim();
+    }
+    s.to_lowercase()
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// Practical syntax check: exactly one `@`; a local part of 1 to 64 RFC
+/// 5322 dot-atom characters with no leading, trailing or double dot; a
+/// domain of two or more labels of letters (any script), digits and inner
+/// hyphens, each 1 to 63 bytes, ending in a top-level domain of at least two
+/// letters (or an `xn--` punycode one); at most 254 bytes in all. Quoted
+/// local parts and IP-literal domains are rejected: real leads don't use
+/// them and mail tools often can't either.
+pub fn is_valid(normalized: &str) -> bool {
+    if normalized.len() > 254 {
+        return false;
+    }
+    match normalized.split_once('@') {
+        Some((local, domain)) => valid_local(local) && valid_domain(domain),
+        None => false,
+    }
+}
+
+fn valid_local(local: &str) -> bool {
+    const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~.";
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || SPECIALS.contains(&b))
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let mut labels = 0;
+    for label in domain.split('.') {
+        if !valid_label(label) {
+            return false;
+        }
+        labels += 1;
+    }
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    let tld_ok = tld.starts_with("xn--")
+        || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    labels >= 2 && tld_ok
+}
+
+fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+}
+
+/// The part after the last `@`; `""` when there is none.
+pub fn domain(normalized: &str) -> &str {
+    normalized.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
+/// True for a free-mail provider's domain (`gmail.com`, `web.de`, ...):
+/// an exact match in `rules/lists/free_mail.txt`. Subdomains do not count:
+/// `mail.company.com` style hosts are company mail.
+pub fn is_free_mail(domain: &str) -> bool {
+    with_lower(domain, |d| FREE_MAIL.contains(d))
+}
+
+/// True for a disposable-mail domain in `rules/lists/disposable.txt`, or
+/// any subdomain of one (`x.mailinator.com`): throw-away services hand out
+/// subdomains freely.
+pub fn is_disposable(domain: &str) -> bool {
+    with_lower(domain, |d| {
+        let mut rest = d;
+        loop {
+            if DISPOSABLE.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => rest = parent,
+                _ => return false,
+            }
+        }
+    })
+}
+
+/// Calls `f` with `s` lowercased, allocating only when `s` has capitals.
+fn with_lower<T>(s: &str, f: impl FnOnce(&str) -> T) -> T {
+    let s = s.trim_end_matches('.');
+    if s.chars().any(char::is_uppercase) {
+        f(&s.to_lowercase())
+    } else {
+        f(s)
+    }
+}
+
+/// True when the local part names a function, not a person: see
+/// [`ROLE_LOCAL_PARTS`]. `No-Reply+x@` and `no_reply@` both count.
+pub fn is_role(normalized: &str) -> bool {
+    let local = normalized.rsplit_once('@').map_or(normalized, |(l, _)| l);
+    let local = local.split('+').next().unwrap_or(local);
+    let mut buf = [0u8; ROLE_BUF];
+    let mut len = 0;
+    for b in local.bytes().filter(|b| !matches!(b, b'-' | b'_' | b'.')) {
+        if len == ROLE_BUF {
+            return false;
+        }
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    std::str::from_utf8(&buf[..len]).is_ok_and(|s| ROLE_LOCAL_PARTS.contains(&s))
+}
+
+/// A dedup key: for `gmail.com` and `googlemail.com` (one mailbox, two
+/// names) the local part loses its dots and `+tag` and the domain becomes
+/// `gmail.com`; every other address is returned unchanged, since other
+/// providers treat dots and tags differently.
+pub fn canonical(normalized: &str) -> String {
+    match normalized.rsplit_once('@') {
+        Some((local, "gmail.com" | "googlemail.com")) => {
+            let local = local.split('+').next().unwrap_or(local);
+            let mut out: String = local.chars().filter(|&c| c != '.').collect();
+            out.push_str("@gmail.com");
+            out
+        }
+        _ => normalized.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_strips_decoration() {
+        assert_eq!(normalize("  Ana.Lima@Example.COM "), "ana.lima@example.com");
+        assert_eq!(normalize("mailto:Sales@Acme.io"), "sales@acme.io");
+        assert_eq!(normalize("MAILTO:x@acme.io?subject=Hi"), "x@acme.io");
+        assert_eq!(normalize("<jo@acme.io>"), "jo@acme.io");
+        assert_eq!(normalize("Jo Doe <mailto:Jo@Acme.io>"), "jo@acme.io");
+        assert_eq!(normalize(""), "");
+        assert_eq!(normalize("not an email"), "not an email");
+    }
+
+    #[test]
+    fn valid_addresses() {
+        for ok in [
+            "ana.lima@example.com",
+            "j.o'neill+crm@acme.co.uk",
+            "x@b.io",
+            "first_last-2@sub.domain-name.de",
+            "user@müller.de",
+            "user@xn--mller-kva.de",
+            "a!#$%&*=?^`{|}~@acme.io",
+            "user@example.xn--p1ai",
+        ] {
+            assert!(is_valid(ok), "{ok} should be valid");
+        }
+    }
+
+    #[test]
+    fn invalid_addresses() {
+        let long_local = format!("{}@acme.io", "a".repeat(65));
+        let long_total = format!("a@{}.com", "b.".repeat(130));
+        for bad in [
+            "",
+            "plainaddress",
+            "@acme.io",
+            "ana@",
+            "ana@@acme.io",
+            "ana@b@acme.io",
+            ".ana@acme.io",
+            "ana.@acme.io",
+            "an..a@acme.io",
+            "ana@localhost",
+            "ana@acme.c",
+            "ana@acme.c0m",
+            "ana@-acme.io",
+            "ana@acme-.io",
+            "ana@acme..io",
+            "ana@acme.io.",
+            "ana lima@acme.io",
+            "\"ana\"@acme.io",
+            "ana@[192.168.0.1]",
+            "ana@acme_corp.io",
+            long_local.as_str(),
+            long_total.as_str(),
+        ] {
+            assert!(!is_valid(bad), "{bad} should be invalid");
+        }
+    }
+
+    #[test]
+    fn domain_is_after_the_last_at() {
+        assert_eq!(domain("ana@acme.io"), "acme.io");
+        assert_eq!(domain("a@b@acme.io"), "acme.io");
+        assert_eq!(domain("no-at-sign"), "");
+    }
+
+    #[test]
+    fn free_mail_from_the_shipped_list() {
+        for d in [
+            "gmail.com",
+            "outlook.com",
+            "yahoo.co.uk",
+            "web.de",
+            "gmx.de",
+            "libero.it",
+        ] {
+            assert!(is_free_mail(d), "{d}");
+        }
+        assert!(is_free_mail("GMail.com"));
+        assert!(!is_free_mail("acme.io"));
+        assert!(!is_free_mail("mail.gmail.com.acme.io"));
+        assert!(!is_free_mail(""));
+        assert!(!is_free_mail("mailinator.com"), "disposable, not free mail");
+    }
+
+    #[test]
+    fn disposable_with_subdomains() {
+        assert!(is_disposable("mailinator.com"));
+        assert!(is_disposable("x.mailinator.com"));
+        assert!(is_disposable("a.b.yopmail.com"));
+        assert!(is_disposable("spamgourmet.com"));
+        assert!(!is_disposable("gmail.com"));
+        assert!(!is_disposable("mailinator.com.acme.io"));
+        assert!(!is_disposable("acme.io"));
+        assert!(!is_disposable("com"));
+        assert!(!is_disposable(""));
+    }
+
+    #[test]
+    fn no_domain_is_both_free_and_disposable() {
+        let both: Vec<_> = FREE_MAIL.intersection(&DISPOSABLE).collect();
+        assert!(both.is_empty(), "in both lists: {both:?}");
+        assert!(FREE_MAIL.len() > 1000 && DISPOSABLE.len() > 1000);
+    }
+
+    #[test]
+    fn role_addresses() {
+        for role in [
+            "info@acme.io",
+            "sales@acme.io",
+            "no-reply@acme.io",
+            "no_reply@acme.io",
+            "noreply@acme.io",
+            "do-not-reply@acme.io",
+            "support+eu@acme.io",
+            "web.master@acme.io",
+            "postmaster@acme.io",
+            "hr@acme.io",
+            "kontakt@acme.de",
+            "Info@Acme.io",
+        ] {
+            assert!(is_role(role), "{role}");
+        }
+        for person in [
+            "ana.lima@acme.io",
+            "sales.ana@acme.io",
+            "information.x@acme.io",
+            "",
+        ] {
+            assert!(!is_role(person), "{person}");
+        }
+        assert!(!is_role(&format!("{}@acme.io", "a".repeat(64))));
+    }
+
+    #[test]
+    fn canonical_folds_gmail_only() {
+        assert_eq!(canonical("j.o.doe+crm@gmail.com"), "jodoe@gmail.com");
+        assert_eq!(canonical("jodoe@googlemail.com"), "jodoe@gmail.com");
+        assert_eq!(canonical("j.doe+x@acme.io"), "j.doe+x@acme.io");
+        assert_eq!(canonical("nonsense"), "nonsense");
+    }
+}

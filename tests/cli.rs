@@ -666,3 +666,66 @@ fn german_trade_show_export_in_windows_1252_with_semicolons() {
     assert_eq!(leads[3]["leadsift_line"], "9");
     assert_eq!(rej[1]["leadsift_reject_kind"], "unusable");
 }
+
+#[test]
+fn clean_write_puts_cleaned_values_in_the_stage_files_only() {
+    let t = tempdir().unwrap();
+    let rules = write(
+        t.path(),
+        "r.toml",
+        b"[clean]\nphone_region = \"DE\"\nwrite = [\"email\", \"phone\", \"first_name\", \"last_name\", \"country\"]\n",
+    );
+    let input = write(
+        t.path(),
+        "in.csv",
+        "First Name,Last Name,Email,Phone,Country\n\
+         JOHN,MCDONALD, John.McDonald@Example.COM ,030 1234567,Deutschland\n\
+         ana,lima,not an email,12,Atlantis\n\
+         ,,,,\n"
+            .as_bytes(),
+    );
+    let r = run(
+        &t.path().join("out"),
+        &["-r", &rules, "--no-sanitize", &input],
+    );
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 3);
+    let leads = r.rows("leads.csv");
+    assert_eq!(leads[0]["First Name"], "John");
+    assert_eq!(leads[0]["Last Name"], "McDonald");
+    assert_eq!(leads[0]["Email"], "john.mcdonald@example.com");
+    assert_eq!(leads[0]["Phone"], "+49301234567");
+    assert_eq!(leads[0]["Country"], "DE");
+    // What cannot be cleaned is kept as read.
+    assert_eq!(leads[1]["First Name"], "Ana");
+    assert_eq!(leads[1]["Email"], "not an email");
+    assert_eq!(leads[1]["Phone"], "12");
+    assert_eq!(leads[1]["Country"], "Atlantis");
+}
+
+#[test]
+fn clean_section_errors_have_positions() {
+    let t = tempdir().unwrap();
+    let rules = write(
+        t.path(),
+        "bad.toml",
+        b"[clean]\nphone_region = \"Germany\"\nwrite = [\"title\"]\n\n[[rule]]\nid = \"a\"\nwhen = 'seniority(\"CEO\") = \"c-level\"'\nfit = 1\n",
+    );
+    let out = leadsift(&["check", "--rules", &rules], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "bad.toml:2:16: [clean]: phone_region `Germany` is not an ISO 3166 country code"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.toml:3:10: [clean]: write: `title` cannot be written back"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rule `a`: `seniority` takes one field, such as `seniority(title)`"),
+        "{err}"
+    );
+}

@@ -730,9 +730,10 @@ impl Ctx<'_, '_> {
             self.err_in(
                 at,
                 format!(
-                    "`{}` takes one field, such as `{}(email)`",
+                    "`{}` takes one field, such as `{}({})`",
                     func.name(),
-                    func.name()
+                    func.name(),
+                    func.example_field()
                 ),
             );
             return Val::Text(TextX::Lit(String::new()), false);

@@ -65,6 +65,18 @@ impl CleanFn {
         CleanFn::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// The field it is usually given, for messages.
+    pub fn example_field(self) -> &'static str {
+        match self {
+            CleanFn::PhoneE164 | CleanFn::ValidPhone => "phone",
+            CleanFn::CountryCode => "country",
+            CleanFn::Seniority | CleanFn::Department => "title",
+            CleanFn::CompanyKey => "company",
+            CleanFn::NameCase => "last_name",
+            _ => "email",
+        }
+    }
+
     /// Whether the function is a test (a condition) rather than a value.
     pub fn is_test(self) -> bool {
         matches!(

@@ -259,6 +259,12 @@ impl Summary {
             "leadsift: {} rows from {files} in {:.2} s, rules {}\n",
             self.rows_in, self.elapsed_seconds, self.rules.path
         ));
+        for f in &self.files {
+            s.push_str(&format!("  {}: {}\n", f.path, f.input.describe()));
+            for p in &f.input.header_problems {
+                s.push_str(&format!("    warning: {p}\n"));
+            }
+        }
         let total = self.rows_in.max(1) as f64;
         let bar_width = width.saturating_sub(34).clamp(10, 40);
         for st in [

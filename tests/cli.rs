@@ -631,6 +631,13 @@ fn german_trade_show_export_in_windows_1252_with_semicolons() {
     let r = run(t.path(), &["samples/messe-leads.csv"]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r, 7);
+    assert!(
+        r.stderr().contains(
+            "samples/messe-leads.csv: csv, windows-1252 (guessed), delimiter ; (guessed), crlf, 1 title line skipped, 1 blank line"
+        ),
+        "{}",
+        r.stderr()
+    );
     let f = &r.summary()["files"][0];
     assert_eq!(f["encoding"], "windows-1252");
     assert_eq!(f["encoding_guessed"], true);

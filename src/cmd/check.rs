@@ -50,6 +50,24 @@ pub fn describe(r: &Compiled) -> String {
         let floor = g.floor.map_or(String::new(), |f| format!(", floor {f}"));
         s.push_str(&format!("  {:<18} {cap}{floor}\n", g.name));
     }
+    s.push_str(&format!(
+        "placeholders (read as empty): {}\n",
+        r.placeholders.join(", ")
+    ));
+    if let Some(region) = &r.phone_region {
+        s.push_str(&format!("phone region without a country: {region}\n"));
+    }
+    if !r.clean_write.is_empty() {
+        let fields: Vec<&str> = r
+            .clean_write
+            .iter()
+            .map(|(slot, _)| r.slots[*slot].label.as_str())
+            .collect();
+        s.push_str(&format!(
+            "cleaned values written for: {}\n",
+            fields.join(", ")
+        ));
+    }
     match &r.usable {
         Some((_, text, reason)) => s.push_str(&format!(
             "usable when: {text}   (else rejected: {reason})\n"

@@ -107,6 +107,47 @@ pub struct FileInfo {
     pub header_problems: Vec<String>,
 }
 
+impl FileInfo {
+    /// One line for people: `csv, windows-1252 (guessed), delimiter ;
+    /// (guessed), crlf, 1 title line, 2 blank lines, hubspot export`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![self.format.clone()];
+        if let Some(sheet) = &self.sheet {
+            parts.push(format!("sheet `{sheet}`"));
+        }
+        if let Some(e) = &self.encoding {
+            let how = if self.encoding_guessed {
+                " (guessed)"
+            } else {
+                ""
+            };
+            parts.push(format!("{e}{how}"));
+        }
+        if let Some(d) = &self.delimiter {
+            let how = if self.delimiter_guessed {
+                " (guessed)"
+            } else {
+                ""
+            };
+            parts.push(format!("delimiter {d}{how}"));
+        }
+        if let Some(l) = self.line_endings {
+            parts.push(l.to_string());
+        }
+        let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        if self.preamble_lines > 0 {
+            parts.push(plural(self.preamble_lines, "title line") + " skipped");
+        }
+        if self.blank_lines > 0 {
+            parts.push(plural(self.blank_lines, "blank line"));
+        }
+        if let Some(p) = self.profile {
+            parts.push(format!("{p} export"));
+        }
+        parts.join(", ")
+    }
+}
+
 /// An opened input whose header row has been read.
 pub struct Opened {
     pub source: Source,

@@ -179,6 +179,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
     }
     for (f, n) in summary.files.iter_mut().zip(blank) {
         f.input.blank_lines = n;
+        if let Some(e) = f.input.late_encoding.as_ref().and_then(|l| l.get()) {
+            f.input.encoding = Some(e.name().to_string());
+        }
     }
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok((summary, stage_files))
@@ -292,6 +295,7 @@ fn plan(opened: &[Opened], rules: &Compiled) -> (Vec<String>, Vec<FileCtx>) {
                     .iter()
                     .any(|b| matches!(b, input::Bound::NamePart { .. })),
                 clean_cols: clean_columns(o, rules),
+                encoding: o.info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
             }
         })
         .collect();

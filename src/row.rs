@@ -24,6 +24,8 @@ pub struct FileCtx {
     pub name_parts: bool,
     /// For each input column, the cleaning `[clean] write` asks for.
     pub clean_cols: Vec<Option<WriteKind>>,
+    /// The encoding the file was read in, for messages.
+    pub encoding: String,
 }
 
 /// What is fixed for the whole run.
@@ -190,8 +192,10 @@ impl Worker {
                 .iter()
                 .position(|f| std::str::from_utf8(f).is_err())
                 .map_or(0, |i| i + 1);
-            let reason =
-                format!("field {field} holds bytes that are not valid in the file's encoding");
+            let reason = format!(
+                "field {field} holds bytes that are not valid {}; if the file is in another encoding, name it with --encoding",
+                file.encoding
+            );
             let raw = raw_text(record, 0);
             self.reject(
                 run,

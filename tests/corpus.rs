@@ -324,7 +324,7 @@ fn a_named_encoding_wins_over_detection() {
 }
 
 #[test]
-#[ignore = "bug: a Windows-1252 file with no accent in its first 64 KiB is read as UTF-8 and its accented rows are rejected"]
+
 fn a_windows_1252_file_whose_first_accent_is_far_down_reads_right() {
     let case = "Windows-1252, first accent after 120 kB";
     let mut text = String::from("Email,Name,City\n");
@@ -526,9 +526,10 @@ fn title_lines_above_the_header_are_skipped_and_counted() {
         case,
         &r,
         &[
-            ("preamble_lines", json!(3)),
+            // The `,,,,` line is an empty row: a blank line, not a title.
+            ("preamble_lines", json!(2)),
             ("header_line", json!(4)),
-            ("blank_lines", json!(0)),
+            ("blank_lines", json!(1)),
         ],
     );
     assert_placement(
@@ -577,7 +578,7 @@ fn a_stray_quote_costs_exactly_one_row() {
 }
 
 #[test]
-#[ignore = "bug: a stray quote in the last column pairs with the next quoted note and swallows the rows between"]
+
 fn a_stray_quote_in_the_last_column_costs_exactly_one_row() {
     let case = "stray-quote-last-column.csv";
     let t = tempdir().unwrap();
@@ -883,7 +884,7 @@ fn an_endless_line_is_rejected_and_skipped_to_its_end() {
 }
 
 #[test]
-#[ignore = "bug: the raw text of a record over --max-record-bytes runs on into the next rows and NUL bytes"]
+
 fn a_record_over_the_limit_shows_only_its_own_text() {
     let case = "oversized.csv with --max-record-bytes 500";
     let t = tempdir().unwrap();
@@ -908,7 +909,7 @@ fn a_record_over_the_limit_shows_only_its_own_text() {
 }
 
 #[test]
-#[ignore = "bug: the reader panics (exit 1) on a record over --max-record-bytes near the end of its buffer"]
+
 fn many_records_over_the_limit_are_all_rejected() {
     let case = "2000 rows of 640 bytes, --max-record-bytes 500";
     let t = tempdir().unwrap();

@@ -265,10 +265,16 @@ fn row(width: usize, email_at: usize, line_breaks: bool) -> impl Strategy<Value 
                 }
                 if shape == Shape::Short {
                     texts.pop();
-                    // A lone blank field is a blank line, not a record.
-                    if texts.len() == 1 && texts[0].trim_ascii().is_empty() {
-                        texts[0] = "x".into();
-                    }
+                }
+                // A record of blank fields only (`,,`, as spreadsheets
+                // write an empty row) is a blank line, not a record.
+                if texts.iter().all(|t| t.trim_ascii().is_empty()) {
+                    let i = if texts.len() > 1 {
+                        (email_at + 1) % texts.len()
+                    } else {
+                        0
+                    };
+                    texts[i] = "x".into();
                 }
                 let mut fields: Vec<Vec<u8>> = texts.into_iter().map(String::into_bytes).collect();
                 if shape == Shape::BadByte {

@@ -227,6 +227,88 @@ impl<R: Read> Read for Transcode<R> {
     }
 }
 
+/// UTF-8 for a file whose first bytes were all ASCII, until its first
+/// non-ASCII byte says otherwise: a Windows-1252 export sorted by name can
+/// hold its first `ü` far past the sample. ASCII reads the same in every
+/// encoding this switch can pick, so the bytes already passed on stay
+/// right. What was decided is published in `found`.
+pub struct LateDetect<R: Read> {
+    inner: Option<R>,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    /// Still only ASCII seen.
+    undecided: bool,
+    legacy: Option<Transcode<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+    found: std::sync::Arc<std::sync::OnceLock<&'static Encoding>>,
+}
+
+impl<R: Read> LateDetect<R> {
+    pub fn new(inner: R, found: std::sync::Arc<std::sync::OnceLock<&'static Encoding>>) -> Self {
+        LateDetect {
+            inner: Some(inner),
+            buf: vec![0; 64 * 1024],
+            pos: 0,
+            len: 0,
+            undecided: true,
+            legacy: None,
+            found,
+        }
+    }
+
+    /// Settles the encoding at the first non-ASCII byte, at `buf[at]`.
+    fn decide(&mut self, at: usize) {
+        self.undecided = false;
+        let chunk = &self.buf[at..self.len];
+        let (valid_multi, invalid) = utf8_evidence(chunk, false);
+        let encoding = if invalid == 0 || valid_multi >= 4 * invalid {
+            UTF_8
+        } else {
+            let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            det.feed(chunk, false);
+            det.guess(None, chardetng::Utf8Detection::Deny)
+        };
+        let _ = self.found.set(encoding);
+        if encoding == UTF_8 {
+            return;
+        }
+        if let Some(inner) = self.inner.take() {
+            let rest = io::Cursor::new(self.buf[self.pos..self.len].to_vec()).chain(inner);
+            self.legacy = Some(Transcode::new(rest, encoding));
+        }
+    }
+}
+
+impl<R: Read> Read for LateDetect<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Some(t) = &mut self.legacy {
+            return t.read(out);
+        }
+        if self.pos == self.len {
+            let Some(inner) = self.inner.as_mut() else {
+                return Ok(0);
+            };
+            self.len = read_full(inner, &mut self.buf)?;
+            self.pos = 0;
+            if self.len == 0 {
+                return Ok(0);
+            }
+            if self.undecided {
+                if let Some(i) = self.buf[..self.len].iter().position(|b| !b.is_ascii()) {
+                    self.decide(i);
+                    if let Some(t) = &mut self.legacy {
+                        return t.read(out);
+                    }
+                }
+            }
+        }
+        let n = (self.len - self.pos).min(out.len());
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// Reads until `buf` is full or the input ends; returns the bytes read.
 pub fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
@@ -321,6 +403,30 @@ mod tests {
         assert_eq!(transcode(&le, UTF_16LE), "Zoë,x\n".as_bytes());
         // An unpaired surrogate.
         assert_eq!(transcode(b"a\0\x00\xD8b\0", UTF_16LE), b"a\xFFb");
+    }
+
+    #[test]
+    fn a_late_first_accent_decides_the_encoding() {
+        let found = std::sync::Arc::new(std::sync::OnceLock::new());
+        let mut bytes = b"name,city\n".repeat(10_000);
+        bytes.extend_from_slice(b"J\xFCrgen,K\xF6ln\n");
+        let mut out = Vec::new();
+        LateDetect::new(&bytes[..], found.clone())
+            .read_to_end(&mut out)
+            .unwrap();
+        assert!(out.ends_with("Jürgen,Köln\n".as_bytes()));
+        assert_eq!(out.len(), bytes.len() + 2);
+        assert_eq!(found.get(), Some(&WINDOWS_1252));
+
+        let found = std::sync::Arc::new(std::sync::OnceLock::new());
+        let mut bytes = b"name,city\n".repeat(10_000);
+        bytes.extend_from_slice("Jürgen,Köln\n".as_bytes());
+        let mut out = Vec::new();
+        LateDetect::new(&bytes[..], found.clone())
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, bytes);
+        assert_eq!(found.get(), Some(&UTF_8));
     }
 
     #[test]

@@ -105,6 +105,10 @@ pub struct FileInfo {
     pub profile: Option<&'static str>,
     /// Duplicate and empty header names.
     pub header_problems: Vec<String>,
+    /// For a file whose sample was all ASCII: the encoding its first
+    /// non-ASCII byte settled, once read (see [`decode::LateDetect`]).
+    #[serde(skip)]
+    pub late_encoding: Option<std::sync::Arc<std::sync::OnceLock<&'static Encoding>>>,
 }
 
 impl FileInfo {
@@ -228,13 +232,14 @@ fn open_text(
     let det = decode::detect(&head, opts.encoding, complete);
     refuse_binary(source, &head, det.encoding)?;
     let body = &head[det.bom_len..];
+    let all_ascii = body.is_ascii();
     let text = decode::decode_sample(body, det.encoding);
     let sample = text.as_bytes();
     let (delimiter, delimiter_guessed) = match opts.delimiter {
         Some(d) => (d, false),
         None => (sniff::delimiter(sample, complete), true),
     };
-    let info = FileInfo {
+    let mut info = FileInfo {
         format: "csv".into(),
         encoding: Some(det.encoding.name().to_string()),
         encoding_source: Some(det.source.name()),
@@ -252,7 +257,15 @@ fn open_text(
         decode::read_full(&mut stream, &mut skip)
             .map_err(|e| input_err(source, format!("cannot read: {e}")))?;
     }
-    let text_stream: Box<dyn Read + Send> = if det.encoding == UTF_8 {
+    let text_stream: Box<dyn Read + Send> = if det.encoding == UTF_8
+        && det.source == decode::EncodingSource::Detected
+        && all_ascii
+        && !complete
+    {
+        let found = std::sync::Arc::new(std::sync::OnceLock::new());
+        info.late_encoding = Some(found.clone());
+        Box::new(decode::LateDetect::new(stream, found))
+    } else if det.encoding == UTF_8 {
         stream
     } else {
         Box::new(decode::Transcode::new(stream, det.encoding))

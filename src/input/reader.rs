@@ -235,18 +235,22 @@ impl<R: Read> CsvReader<R> {
                 && self.pos == self.end
                 && memchr::memchr_iter(b'"', &self.buf[self.start..self.pos]).count() % 2 == 1;
             let wrong_width = self.width.is_some_and(|w| w != rec.fields);
-            if open_quote_at_end || (wrong_width && self.a_later_line_is_a_row()) {
+            let bytes = trim_line_end(&self.buf[self.start..self.pos]);
+            if open_quote_at_end
+                || !quotes_well_formed(bytes, self.delimiter)
+                || (wrong_width && self.a_later_line_is_a_row())
+            {
                 self.resume_after_first_line(rec);
                 return true;
             }
         }
         if self.pos - self.start > self.limits.max_record {
-            let raw = self.buf[self.start..self.start + RAW_LIMIT].to_vec();
+            let raw = self.buf[self.start..self.pos.min(self.start + RAW_LIMIT)].to_vec();
             let msg = format!(
                 "the record is larger than the limit of {} bytes (--max-record-bytes)",
                 self.limits.max_record
             );
-            rec.set_problem(RejectKind::RecordTooLarge, msg, &raw);
+            rec.set_problem(RejectKind::RecordTooLarge, msg, trim_line_end(&raw));
             return true;
         }
         if let Some(i) = (0..rec.fields).find(|&i| {
@@ -339,6 +343,42 @@ impl<R: Read> CsvReader<R> {
     }
 }
 
+/// Whether every quoted field of a record closes right before a delimiter
+/// or the end of the record. csv-core reads `"a" b` as `a b`; leadsift
+/// takes such a closing quote, in a record that spans lines, as the
+/// opening quote of a later field that a stray quote paired with.
+fn quotes_well_formed(record: &[u8], delimiter: u8) -> bool {
+    let mut i = 0;
+    while i < record.len() {
+        if record[i] == b'"' {
+            // A quoted field: find its closing quote.
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &record[i..]) {
+                    None => return false,
+                    Some(q) if record.get(i + q + 1) == Some(&b'"') => i += q + 2,
+                    Some(q) => {
+                        i += q + 1;
+                        break;
+                    }
+                }
+            }
+            match record.get(i) {
+                None => return true,
+                Some(&b) if b == delimiter => i += 1,
+                Some(_) => return false,
+            }
+        } else {
+            // An unquoted field: quotes inside it are literal.
+            match memchr::memchr(delimiter, &record[i..]) {
+                Some(d) => i += d + 1,
+                None => return true,
+            }
+        }
+    }
+    true
+}
+
 fn trim_line_end(s: &[u8]) -> &[u8] {
     let mut e = s.len();
     while e > 0 && matches!(s[e - 1], b'\r' | b'\n') {
@@ -353,10 +393,11 @@ impl<R: Read + Send> RecordSource for CsvReader<R> {
             if !self.read_one(rec)? {
                 return Ok(false);
             }
-            if rec.problem.is_some() || !(rec.fields == 1 && rec.is_blank()) {
+            if !rec.is_blank() {
                 return Ok(true);
             }
-            // A line of spaces only is a blank line too.
+            // A line of spaces only, or of empty fields only (`,,,,`, as
+            // spreadsheets write an empty row), is a blank line too.
             self.blank += 1;
         }
     }
@@ -418,7 +459,7 @@ mod tests {
 
     #[test]
     fn blank_lines_are_skipped_and_counted() {
-        let (got, blank) = read(b"a,b\n\n\r\nc,d\n   \n\ne,f\n\n", None, Limits::default());
+        let (got, blank) = read(b"a,b\n\n\r\nc,d\n   \n,\ne,f\n\n", None, Limits::default());
         assert_eq!(got, rows(&[(1, "a|b"), (4, "c|d"), (7, "e|f")]));
         assert_eq!(blank, 5);
     }
@@ -458,6 +499,30 @@ mod tests {
                 (4, "4|5|6|7")
             ])
         );
+    }
+
+    #[test]
+    fn a_stray_quote_paired_with_a_later_note_costs_one_row() {
+        let text = "e,n\nbo,\"wants a 27 inch screen\ncy,ok\ndi,\"multi\nline note\"\ned,last\n";
+        assert_eq!(
+            lines(text, Some(2)),
+            rows(&[
+                (1, "e|n"),
+                (2, "!unterminated-quote bo,\"wants a 27 inch screen"),
+                (3, "cy|ok"),
+                (4, "di|multi\nline note"),
+                (6, "ed|last"),
+            ])
+        );
+    }
+
+    #[test]
+    fn quoting_is_well_formed_when_quotes_close_before_a_delimiter() {
+        assert!(quotes_well_formed(b"a,\"b\nc\",d", b','));
+        assert!(quotes_well_formed(b"a,\"say \"\"hi\"\"\",d", b','));
+        assert!(quotes_well_formed(b"a,27\" screen,d", b','));
+        assert!(!quotes_well_formed(b"a,\"x\ny,\"z", b','));
+        assert!(!quotes_well_formed(b"a,\"open", b','));
     }
 
     #[test]

@@ -296,6 +296,7 @@ fn plan(opened: &[Opened], rules: &Compiled) -> (Vec<String>, Vec<FileCtx>) {
                     .any(|b| matches!(b, input::Bound::NamePart { .. })),
                 clean_cols: clean_columns(o, rules),
                 encoding: o.info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
+                decimal_comma: o.info.delimiter.as_deref() == Some(";"),
             }
         })
         .collect();

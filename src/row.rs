@@ -26,6 +26,8 @@ pub struct FileCtx {
     pub clean_cols: Vec<Option<WriteKind>>,
     /// The encoding the file was read in, for messages.
     pub encoding: String,
+    /// Numbers are read with a decimal comma (the file's delimiter is `;`).
+    pub decimal_comma: bool,
 }
 
 /// What is fixed for the whole run.
@@ -229,10 +231,12 @@ impl Worker {
                 fill_name_parts(&mut self.names, file, &view);
             }
         }
-        let Some(view) = RowView::new(rec, &file.binding, &self.names, placeholders, &self.memo)
+        let Some(mut view) =
+            RowView::new(rec, &file.binding, &self.names, placeholders, &self.memo)
         else {
             return;
         };
+        view.decimal_comma = file.decimal_comma;
         let note = std::mem::take(&mut self.text);
         run.rules
             .evaluate(&view, &mut self.scratch, &mut self.verdict);

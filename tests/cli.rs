@@ -738,3 +738,25 @@ fn clean_section_errors_have_positions() {
         "{err}"
     );
 }
+
+#[test]
+fn numbers_in_a_semicolon_file_are_read_with_a_decimal_comma() {
+    let t = tempdir().unwrap();
+    let eu = write(
+        t.path(),
+        "eu.csv",
+        "E-Mail;Budget\nana@acme.de;30.000 €\nbo@acme.de;9.999,99\n".as_bytes(),
+    );
+    let us = write(
+        t.path(),
+        "us.csv",
+        b"Email,Budget\ncy@acme.com,30.000\ndi@acme.com,\"$30,000\"\n",
+    );
+    let r = run(&t.path().join("eu"), &[&eu]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    // budget-10k marks the B of BANT at 10000 or more.
+    assert_eq!(r.column("leads.csv", "leadsift_bant"), ["B---", "----"]);
+    let r = run(&t.path().join("us"), &[&us]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_eq!(r.column("leads.csv", "leadsift_bant"), ["----", "B---"]);
+}

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
-use super::value::{eq_folded, lower_into, read_number};
+use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
 use crate::input::{Bound, Record};
 
@@ -78,6 +78,8 @@ pub struct RowView<'a> {
     pub placeholders: &'a [String],
     /// The row's derived values, computed on first use.
     pub memo: &'a Memo,
+    /// Numbers are written with a decimal comma (a `;`-delimited file).
+    pub decimal_comma: bool,
 }
 
 impl<'a> RowView<'a> {
@@ -97,6 +99,7 @@ impl<'a> RowView<'a> {
             names,
             placeholders,
             memo,
+            decimal_comma: false,
         })
     }
 
@@ -348,7 +351,7 @@ impl Eval<'_> {
     fn num(&self, n: &NumX) -> Option<f64> {
         match n {
             NumX::Lit(x) => Some(*x),
-            NumX::Read(t) => read_number(self.text(t)),
+            NumX::Read(t) => read_number_in(self.text(t), self.row.decimal_comma),
             NumX::Length(t) => Some(self.text(t).chars().count() as f64),
             NumX::Digits(t) => Some(self.text(t).bytes().filter(u8::is_ascii_digit).count() as f64),
             NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),

@@ -10,7 +10,15 @@
 ///
 /// - Leading text and currency signs are skipped up to the first digit:
 ///   `$25,000`, `USD 5000`, `approx 40`, `~200`.
-/// - `,` between digits is a thousands separator; `.` is the decimal point.
+/// - Separators between digits: when a number has both `.` and `,`, the
+///   last one is the decimal mark (`2,500.00` and `2.500,00` are 2500). A
+///   lone `,` followed by other than three digits is a decimal comma (`1,5`
+///   is 1.5); otherwise `,` separates thousands (`25,000`). Several `.` are
+///   thousands separators (`1.234.567`); one `.` is the decimal point.
+/// - In a file whose delimiter is `;` (European spreadsheets), `decimal_comma`
+///   is set: a lone `.` followed by three digits separates thousands
+///   (`30.000 €` is 30000), and a lone `,` followed by other than three
+///   digits is the decimal mark, as everywhere.
 /// - A suffix right after the number scales it: `k` (thousand), `m`/`mm`
 ///   (million), `b`/`bn` (billion), case-insensitive, when no other letter
 ///   follows (`5 months` is 5, `25k` is 25000, `1.5M` is 1500000).
@@ -21,44 +29,86 @@
 ///   negative, unless it is the dash of a range.
 /// - No digit at all: no number (`TBD`, `unknown`, empty).
 pub fn read_number(text: &str) -> Option<f64> {
+    read_number_in(text, false)
+}
+
+/// [`read_number`], for a file that writes decimal commas or not.
+pub fn read_number_in(text: &str, decimal_comma: bool) -> Option<f64> {
     let b = text.as_bytes();
     let start = b.iter().position(|c| c.is_ascii_digit())?;
     let negative =
         start > 0 && b[start - 1] == b'-' && !b[..start - 1].iter().any(|c| c.is_ascii_digit());
-    let (value, end) = scan_decimal(b, start);
+    let (value, end) = scan_decimal(b, start, decimal_comma);
     let (scale, after) = scan_suffix(b, end);
     let mut n = value;
     if let Some(s) = scale {
         n *= s;
-    } else if let Some(s) = range_upper_scale(b, after) {
+    } else if let Some(s) = range_upper_scale(b, after, decimal_comma) {
         n *= s;
     }
     Some(if negative { -n } else { n })
 }
 
-/// Digits with `,` thousands separators and an optional `.fraction`.
-/// Returns the value and the index just past it.
-fn scan_decimal(b: &[u8], start: usize) -> (f64, usize) {
-    let mut int: f64 = 0.0;
-    let mut i = start;
-    while i < b.len() {
-        match b[i] {
-            d @ b'0'..=b'9' => int = int * 10.0 + f64::from(d - b'0'),
-            b',' if i + 1 < b.len() && b[i + 1].is_ascii_digit() && i > start => {}
+/// Digits with `.` and `,` separators (see [`read_number`] for which is
+/// the decimal mark). Returns the value and the index just past it.
+fn scan_decimal(b: &[u8], start: usize, decimal_comma: bool) -> (f64, usize) {
+    // The extent of the number: digits, and separators between digits.
+    let mut end = start;
+    let mut seps = Seps::default();
+    while end < b.len() {
+        match b[end] {
+            b'0'..=b'9' => end += 1,
+            c @ (b'.' | b',') if end + 1 < b.len() && b[end + 1].is_ascii_digit() => {
+                seps.mixed |= seps.last.is_some_and(|l| b[l] != c);
+                seps.last = Some(end);
+                seps.count += 1;
+                end += 1;
+            }
             _ => break,
         }
-        i += 1;
     }
-    if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
-        let mut scale = 0.1;
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            int += f64::from(b[i] - b'0') * scale;
-            scale /= 10.0;
-            i += 1;
+    let decimal = decimal_mark(b, &seps, end, decimal_comma);
+    let mut value = 0.0;
+    let mut scale = 0.0;
+    for (i, &c) in b[start..end].iter().enumerate() {
+        if Some(start + i) == decimal {
+            scale = 0.1;
+        } else if c.is_ascii_digit() {
+            let d = f64::from(c - b'0');
+            if scale > 0.0 {
+                value += d * scale;
+                scale /= 10.0;
+            } else {
+                value = value * 10.0 + d;
+            }
         }
     }
-    (int, i)
+    (value, end)
+}
+
+/// The separators of one number: the last, how many, whether both kinds.
+#[derive(Default)]
+struct Seps {
+    last: Option<usize>,
+    count: usize,
+    mixed: bool,
+}
+
+/// Which separator, if any, is the decimal mark.
+fn decimal_mark(b: &[u8], seps: &Seps, end: usize, decimal_comma: bool) -> Option<usize> {
+    let last = seps.last?;
+    if seps.mixed {
+        return Some(last);
+    }
+    let single = seps.count == 1;
+    let three_after = end - last - 1 == 3;
+    // A lone `,` before three digits separates thousands in any file: a
+    // company of `1,200` people is more likely than one of 1.2.
+    let decimal = match (b[last], decimal_comma) {
+        (b',', _) | (_, true) => single && !three_after,
+        _ => single,
+    };
+    decimal.then_some(last)
 }
 
 /// A magnitude suffix at `i` (an optional single space allowed before it).
@@ -89,7 +139,7 @@ fn scan_suffix(b: &[u8], i: usize) -> (Option<f64>, usize) {
 
 /// When the text after the first number is a range (`-`, `–`, `to`), the
 /// upper bound's suffix, if any.
-fn range_upper_scale(b: &[u8], i: usize) -> Option<f64> {
+fn range_upper_scale(b: &[u8], i: usize, decimal_comma: bool) -> Option<f64> {
     let rest = std::str::from_utf8(&b[i..]).ok()?.trim_start();
     let rest = rest
         .strip_prefix('-')
@@ -100,7 +150,7 @@ fn range_upper_scale(b: &[u8], i: usize) -> Option<f64> {
     if !rb.first()?.is_ascii_digit() {
         return None;
     }
-    let (_, end) = scan_decimal(rb, 0);
+    let (_, end) = scan_decimal(rb, 0, decimal_comma);
     scan_suffix(rb, end).0
 }
 
@@ -164,6 +214,24 @@ mod tests {
         assert_eq!(n("approx 40"), Some(40.0));
         assert_eq!(n("~200"), Some(200.0));
         assert_eq!(n("USD 5000"), Some(5000.0));
+    }
+
+    #[test]
+    fn decimal_marks_by_position_and_by_file() {
+        assert_eq!(n("2,500.00"), Some(2500.0));
+        assert_eq!(n("2.500,00"), Some(2500.0));
+        assert_eq!(n("1,5"), Some(1.5));
+        assert_eq!(n("12,50 EUR"), Some(12.5));
+        assert_eq!(n("1.234.567"), Some(1_234_567.0));
+        assert_eq!(n("1,000,000"), Some(1_000_000.0));
+        assert_eq!(n("€15.000"), Some(15.0));
+        let eu = |s: &str| read_number_in(s, true);
+        assert_eq!(eu("30.000 €"), Some(30000.0));
+        assert_eq!(eu("1,5"), Some(1.5));
+        assert_eq!(eu("1,200"), Some(1200.0));
+        assert_eq!(eu("25.5"), Some(25.5));
+        assert_eq!(eu("2.500,75"), Some(2500.75));
+        assert_eq!(eu("10.000-20.000"), Some(10000.0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     propagate_version = true
 )]
 #[command(
-    after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error."
+    after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error; 130/143 interrupted by SIGINT/SIGTERM (previous outputs kept)."
 )]
 pub struct Cli {
     #[command(subcommand)]

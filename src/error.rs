@@ -23,6 +23,9 @@ pub enum Error {
     /// An output cannot be written: the file's name, then what went wrong.
     #[error("{0}: {1}")]
     Output(String, String),
+    /// SIGINT or SIGTERM arrived during the run.
+    #[error("interrupted by {}: nothing was written, the previous outputs are as they were", crate::interrupt::name(*.0))]
+    Interrupted(i32),
 }
 
 impl Error {
@@ -30,6 +33,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Rules(_) => EXIT_USAGE,
             Error::Input(..) | Error::Output(..) => EXIT_RUNTIME,
+            Error::Interrupted(sig) => u8::try_from(128 + sig).unwrap_or(EXIT_RUNTIME),
         }
     }
 }

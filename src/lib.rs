@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod input;
+pub mod interrupt;
 pub mod output;
 pub mod pipeline;
 pub mod row;

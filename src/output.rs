@@ -28,8 +28,9 @@ pub struct AtomicFile {
 impl AtomicFile {
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile, Error> {
         let target = dir.join(name);
+        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
         let tmp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
+            .prefix(&prefix)
             .suffix(&format!("-{name}"))
             .tempfile_in(dir)
             .map_err(|e| {
@@ -66,6 +67,41 @@ impl AtomicFile {
             format!("cannot write: {e}"),
         )
     }
+}
+
+/// Removes the temporary files that a run killed outright (SIGKILL, a power
+/// cut) left in `dir`: those whose process is gone. Temporary names carry
+/// the writing process's id (`.leadsift-tmp-<pid>-...`); where processes
+/// cannot be looked up (no `/proc`), a file older than a day counts as
+/// left behind. Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let own = std::process::id();
+    let proc_fs = Path::new("/proc/self").exists();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let stale = match pid {
+            Some(p) if p == own => false,
+            Some(p) if proc_fs => !Path::new("/proc").join(p.to_string()).exists(),
+            _ => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 24 * 3600),
+        };
+        if stale && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Prefixes a cell that a spreadsheet would run as a formula with `'`

@@ -112,6 +112,10 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
         let mut eval_result = Ok(());
         let mut rows_done = 0u64;
         for mut batch in batch_rx {
+            if let Some(sig) = crate::interrupt::received() {
+                eval_result = Err(Error::Interrupted(sig));
+                break;
+            }
             let file = &files[batch.file];
             let first = batch.first_row;
             let chunks: Vec<ChunkOut> = pool.install(|| {
@@ -176,6 +180,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(Error::Interrupted(sig));
     }
     for (f, n) in summary.files.iter_mut().zip(blank) {
         f.input.blank_lines = n;

@@ -760,3 +760,84 @@ fn numbers_in_a_semicolon_file_are_read_with_a_decimal_comma() {
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_eq!(r.column("leads.csv", "leadsift_bant"), ["----", "B---"]);
 }
+
+#[test]
+fn sigterm_during_a_run_leaves_the_previous_outputs_and_no_temporary_files() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let t = tempdir().unwrap();
+    let out = t.path().join("out");
+    let small = write(t.path(), "small.csv", b"email\nana@acme.io\n");
+    assert_eq!(run(&out, &[&small]).code(), 0);
+    let before: Vec<Vec<u8>> = STAGE_FILES
+        .iter()
+        .chain(["summary.json"].iter())
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+
+    let data = messy(40_000);
+    let half = data.len() / 2;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadsift"))
+        .args([
+            "run",
+            "--progress",
+            "never",
+            "-o",
+            out.to_str().unwrap(),
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&data[..half]).unwrap();
+    stdin.flush().unwrap();
+    // The run is now waiting for the rest of its input: the signal is
+    // certain to arrive mid-run.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    stdin.write_all(&data[half..]).unwrap();
+    drop(stdin);
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    let after: Vec<Vec<u8>> = STAGE_FILES
+        .iter()
+        .chain(["summary.json"].iter())
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "the previous outputs changed");
+    let temps: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".leadsift-tmp-"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
+#[test]
+fn temporary_files_of_a_killed_run_are_removed_by_the_next() {
+    let t = tempdir().unwrap();
+    let out = t.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // No process has this id (above Linux's pid_max).
+    let stale = out.join(".leadsift-tmp-4999999-abc-leads.csv");
+    std::fs::write(&stale, b"half a file").unwrap();
+    let input = write(t.path(), "in.csv", b"email\nana@acme.io\n");
+    let r = run(&out, &[&input]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert!(!stale.exists());
+    assert!(
+        r.stderr().contains("removed 1 temporary file(s) left in"),
+        "{}",
+        r.stderr()
+    );
+}

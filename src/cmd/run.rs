@@ -38,7 +38,19 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         pad_short: args.short_rows == ShortRows::Pad,
         keep_long: args.long_rows == LongRows::Keep,
     };
+    crate::interrupt::install()
+        .map_err(|e| Error::Usage(format!("cannot catch SIGINT and SIGTERM: {e}")))?;
+    let removed = crate::output::remove_stale_temps(&args.out);
+    if removed > 0 && !args.quiet {
+        eprintln!(
+            "leadsift: removed {removed} temporary file(s) left in {} by a run that was killed",
+            args.out.display()
+        );
+    }
     let (summary, files) = pipeline::run(&compiled, cfg)?;
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(Error::Interrupted(sig));
+    }
     files.commit()?;
     summary.write(&args.out)?;
     if !args.quiet {

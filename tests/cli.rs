@@ -841,3 +841,94 @@ fn temporary_files_of_a_killed_run_are_removed_by_the_next() {
         r.stderr()
     );
 }
+
+/// A full disk: a 64 KiB tmpfs, mounted where the test runs as root (CI
+/// does). Elsewhere the test says why it did not run.
+#[test]
+fn a_full_disk_fails_the_run_and_keeps_the_previous_outputs() {
+    use std::process::Command;
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !is_root {
+        eprintln!("skipped: mounting a small filesystem needs root");
+        return;
+    }
+    let t = tempdir().unwrap();
+    let mnt = t.path().join("small");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=64k",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount -t tmpfs failed");
+    let out = mnt.join("out");
+    let small = write(t.path(), "small.csv", b"email\nana@acme.io\n");
+    let first = run(&out, &[&small]);
+    let big = write(t.path(), "big.csv", &messy(5_000));
+    let second = run(&out, &[&big]);
+    let before_ok = first.code() == 0;
+    let leads = std::fs::read_to_string(out.join("leads.csv")).unwrap_or_default();
+    let temps: Vec<String> = std::fs::read_dir(&out)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.starts_with(".leadsift-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = Command::new("umount").arg(&mnt).status();
+    assert!(before_ok, "{}", first.stderr());
+    assert_eq!(second.code(), 1, "{}", second.stderr());
+    assert!(
+        second.stderr().contains("No space left on device"),
+        "{}",
+        second.stderr()
+    );
+    assert!(leads.contains("ana@acme.io"), "previous leads.csv: {leads}");
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
+#[test]
+fn owasp_payloads_are_written_as_the_golden_file_says() {
+    let golden: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/owasp/golden.json")).unwrap(),
+    )
+    .unwrap();
+    let t = tempdir().unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["email", "notes"]).unwrap();
+    for (i, g) in golden.iter().enumerate() {
+        let payload = g["payload"].as_str().unwrap();
+        w.write_record([format!("user{i}@acme.io").as_str(), payload])
+            .unwrap();
+    }
+    let input = write(t.path(), "in.csv", &w.into_inner().unwrap());
+    let r = run(&t.path().join("out"), &[&input]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, golden.len() as u64);
+    let written = r.column("leads.csv", "notes");
+    let mut wrong = Vec::new();
+    for (g, got) in golden.iter().zip(&written) {
+        if g["written"].as_str().unwrap() != got {
+            wrong.push(format!(
+                "{:?} written as {got:?}, expected {:?}",
+                g["payload"], g["written"]
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let raw = run(&t.path().join("raw"), &["--no-sanitize", &input]);
+    let payloads: Vec<&str> = golden
+        .iter()
+        .map(|g| g["payload"].as_str().unwrap())
+        .collect();
+    assert_eq!(raw.column("leads.csv", "notes"), payloads);
+}

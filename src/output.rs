@@ -19,6 +19,9 @@ use crate::rules::{Compiled, Stage};
 /// Prefix of temporary files in the output directory.
 pub const TEMP_PREFIX: &str = ".leadsift-tmp-";
 
+/// How many times a rename over a target is tried, 200 ms apart.
+const RENAME_TRIES: u32 = 5;
+
 /// A file written under a temporary name and renamed into place on commit.
 pub struct AtomicFile {
     target: PathBuf,
@@ -55,9 +58,29 @@ impl AtomicFile {
         let err = |e: std::io::Error| {
             Error::Output(target.display().to_string(), format!("cannot write: {e}"))
         };
-        let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
+        let mut tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&target).map_err(|e| err(e.error))?;
+        // A target another program holds open cannot be replaced on some
+        // systems: retry briefly, then fail naming it. The old file is never
+        // deleted first, and the temporary one goes when `tmp` is dropped.
+        for attempt in 1..=RENAME_TRIES {
+            match tmp.persist(&target) {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt == RENAME_TRIES => {
+                    return Err(Error::Output(
+                        target.display().to_string(),
+                        format!(
+                            "cannot replace it (is it open in another program?): {}",
+                            e.error
+                        ),
+                    ))
+                }
+                Err(e) => {
+                    tmp = e.file;
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -63,7 +63,8 @@ impl AtomicFile {
         // A target another program holds open cannot be replaced on some
         // systems: retry briefly, then fail naming it. The old file is never
         // deleted first, and the temporary one goes when `tmp` is dropped.
-        for attempt in 1..=RENAME_TRIES {
+        let mut attempt = 1;
+        loop {
             match tmp.persist(&target) {
                 Ok(_) => return Ok(()),
                 Err(e) if attempt == RENAME_TRIES => {
@@ -77,11 +78,11 @@ impl AtomicFile {
                 }
                 Err(e) => {
                     tmp = e.file;
+                    attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(200));
                 }
             }
         }
-        Ok(())
     }
 
     fn error(&self, e: std::io::Error) -> Error {

@@ -189,30 +189,26 @@ impl Worker {
             self.reject(run, file, record, kind, &reason, line, row, &raw, out);
             return;
         }
-        if std::str::from_utf8(record.bytes()).is_err() {
-            let field = record
-                .iter()
-                .position(|f| std::str::from_utf8(f).is_err())
-                .map_or(0, |i| i + 1);
-            let reason = format!(
-                "field {field} holds bytes that are not valid {}; if the file is in another encoding, name it with --encoding",
-                file.encoding
-            );
-            let raw = raw_text(record, 0);
-            self.reject(
-                run,
-                file,
-                record,
-                RejectKind::InvalidEncoding,
-                &reason,
-                line,
-                row,
-                &raw,
-                out,
-            );
-            return;
-        }
-        self.evaluate(run, file, record, line, row, out);
+        // The one UTF-8 check of the row: rules read the text it gives.
+        let record: &Record = record;
+        let text = match std::str::from_utf8(record.bytes()) {
+            Ok(t) => t,
+            Err(_) => {
+                let field = record
+                    .iter()
+                    .position(|f| std::str::from_utf8(f).is_err())
+                    .map_or(0, |i| i + 1);
+                let reason = format!(
+                    "field {field} holds bytes that are not valid {}; if the file is in another encoding, name it with --encoding",
+                    file.encoding
+                );
+                let raw = raw_text(record, 0);
+                let kind = RejectKind::InvalidEncoding;
+                self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+                return;
+            }
+        };
+        self.evaluate(run, file, record, text, line, row, out);
     }
 
     fn evaluate(
@@ -220,6 +216,7 @@ impl Worker {
         run: &RunCtx,
         file: &FileCtx,
         rec: &Record,
+        text: &str,
         line: u64,
         row: u64,
         out: &mut ChunkOut,
@@ -227,16 +224,10 @@ impl Worker {
         let placeholders = &run.rules.placeholders;
         self.memo.reset();
         if file.name_parts {
-            if let Some(view) = RowView::new(rec, &file.binding, &[], placeholders, &self.memo) {
-                fill_name_parts(&mut self.names, file, &view);
-            }
+            let view = row_view(file, rec, text, &[], placeholders, &self.memo);
+            fill_name_parts(&mut self.names, file, &view);
         }
-        let Some(mut view) =
-            RowView::new(rec, &file.binding, &self.names, placeholders, &self.memo)
-        else {
-            return;
-        };
-        view.decimal_comma = file.decimal_comma;
+        let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
         let note = std::mem::take(&mut self.text);
         run.rules
             .evaluate(&view, &mut self.scratch, &mut self.verdict);
@@ -404,6 +395,26 @@ fn write_inputs(
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         write_cell(w, cell, sanitize_cells, v);
+    }
+}
+
+/// The rules' view of a row whose text was checked once.
+fn row_view<'a>(
+    file: &'a FileCtx,
+    rec: &'a Record,
+    text: &'a str,
+    names: &'a [String],
+    placeholders: &'a [String],
+    memo: &'a Memo,
+) -> RowView<'a> {
+    RowView {
+        text,
+        ends: &rec.ends[..rec.fields],
+        binding: &file.binding,
+        names,
+        placeholders,
+        memo,
+        decimal_comma: file.decimal_comma,
     }
 }
 

@@ -324,7 +324,6 @@ fn a_named_encoding_wins_over_detection() {
 }
 
 #[test]
-
 fn a_windows_1252_file_whose_first_accent_is_far_down_reads_right() {
     let case = "Windows-1252, first accent after 120 kB";
     let mut text = String::from("Email,Name,City\n");
@@ -578,7 +577,6 @@ fn a_stray_quote_costs_exactly_one_row() {
 }
 
 #[test]
-
 fn a_stray_quote_in_the_last_column_costs_exactly_one_row() {
     let case = "stray-quote-last-column.csv";
     let t = tempdir().unwrap();
@@ -884,7 +882,6 @@ fn an_endless_line_is_rejected_and_skipped_to_its_end() {
 }
 
 #[test]
-
 fn a_record_over_the_limit_shows_only_its_own_text() {
     let case = "oversized.csv with --max-record-bytes 500";
     let t = tempdir().unwrap();
@@ -909,7 +906,6 @@ fn a_record_over_the_limit_shows_only_its_own_text() {
 }
 
 #[test]
-
 fn many_records_over_the_limit_are_all_rejected() {
     let case = "2000 rows of 640 bytes, --max-record-bytes 500";
     let t = tempdir().unwrap();

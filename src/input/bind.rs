@@ -109,12 +109,24 @@ fn profile_aliases(profile: Option<&str>, slot: &crate::rules::FieldSlot) -> Opt
 
 /// Binds missing first and last names to the parts of a full name.
 fn name_parts(norm: &[String], rules: &Compiled, binding: &mut Binding) {
-    let full = aliases::builtin("full_name")
-        .unwrap_or(&[])
+    // The rules' own `full_name` aliases when they read the field, else
+    // the built-in ones.
+    let declared = rules
+        .slots
         .iter()
-        .map(|a| aliases::normalise(a))
-        .chain(std::iter::once("fullname".to_string()))
-        .find_map(|a| norm.iter().position(|h| *h == a));
+        .find(|s| s.label == "full_name" && s.exact.is_none());
+    let aliases: Vec<String> = match declared {
+        Some(slot) => slot.aliases.clone(),
+        None => aliases::builtin("full_name")
+            .unwrap_or(&[])
+            .iter()
+            .map(|a| aliases::normalise(a))
+            .chain(std::iter::once("fullname".to_string()))
+            .collect(),
+    };
+    let full = aliases
+        .iter()
+        .find_map(|a| norm.iter().position(|h| h == a));
     let Some(column) = full else { return };
     for (slot, bound) in rules.slots.iter().zip(binding.iter_mut()) {
         if bound.is_missing() && slot.exact.is_none() {

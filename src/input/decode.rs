@@ -330,11 +330,10 @@ pub fn decode_sample(sample: &[u8], encoding: &'static Encoding) -> String {
         return String::from_utf8_lossy(sample).into_owned();
     }
     let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(sample.len() * 2);
     let cap = decoder
         .max_utf8_buffer_length(sample.len())
         .unwrap_or(sample.len() * 3 + 16);
-    out.reserve(cap);
+    let mut out = String::with_capacity(cap);
     let (res, _, _) = decoder.decode_to_string(sample, &mut out, false);
     debug_assert!(res == CoderResult::InputEmpty);
     out

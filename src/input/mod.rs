@@ -250,13 +250,9 @@ fn open_text(
         preamble_lines: sniff::csv_preamble(sample, delimiter, complete) as u64,
         ..FileInfo::default()
     };
-    let stream: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(rest));
-    let mut stream = stream;
-    if det.bom_len > 0 {
-        let mut skip = vec![0; det.bom_len];
-        decode::read_full(&mut stream, &mut skip)
-            .map_err(|e| input_err(source, format!("cannot read: {e}")))?;
-    }
+    let mut after_bom = Cursor::new(head);
+    after_bom.set_position(det.bom_len as u64);
+    let stream: Box<dyn Read + Send> = Box::new(after_bom.chain(rest));
     let text_stream: Box<dyn Read + Send> = if det.encoding == UTF_8
         && det.source == decode::EncodingSource::Detected
         && all_ascii

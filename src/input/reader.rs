@@ -61,6 +61,8 @@ pub struct CsvReader<R> {
     base: u64,
     /// Line number at `pos`.
     line: u64,
+    /// Line where the current record starts.
+    record_line: u64,
     /// Whether the byte before `pos` was a carriage return.
     prev_cr: bool,
     blank: u64,
@@ -81,6 +83,7 @@ impl<R: Read> CsvReader<R> {
             eof: false,
             base: 0,
             line: 1,
+            record_line: 1,
             prev_cr: false,
             blank: 0,
             limits,
@@ -164,6 +167,7 @@ impl<R: Read> CsvReader<R> {
             return Ok(false);
         }
         rec.line = self.line;
+        self.record_line = self.line;
         // Small to start: a batch holds thousands of records, and each
         // grows only as far as the largest record it has held.
         if rec.data.len() < 256 {
@@ -209,23 +213,7 @@ impl<R: Read> CsvReader<R> {
 
     fn over_limits(&self) -> bool {
         self.pos - self.start > self.limits.max_record
-            || self.line_span() > self.limits.max_quoted_lines
-    }
-
-    /// Lines the current record spans beyond its first.
-    fn line_span(&self) -> u64 {
-        let first = self.line_of_start();
-        self.line - first
-    }
-
-    fn line_of_start(&self) -> u64 {
-        // Recomputed from the record's bytes: `rec.line` is not at hand.
-        let s = &self.buf[self.start..self.pos];
-        let lf = memchr::memchr_iter(b'\n', s).count() as u64;
-        let cr = memchr::memchr_iter(b'\r', s)
-            .filter(|&i| s.get(i + 1) != Some(&b'\n'))
-            .count() as u64;
-        self.line - lf - cr
+            || self.line - self.record_line > self.limits.max_quoted_lines
     }
 
     /// Checks a complete record; recovers from a stray quote.

@@ -738,23 +738,32 @@ impl Ctx<'_, '_> {
             );
             return Val::Text(TextX::Lit(String::new()), false);
         };
+        let i = self.derive(func, slot);
+        if func.is_test() {
+            Val::Bool(Cond::Not(Box::new(Cond::Empty(TextX::Derived(i)))))
+        } else {
+            Val::Text(TextX::Derived(i), false)
+        }
+    }
+
+    /// The index of a derived value, registered once per distinct call.
+    fn derive(&mut self, func: CleanFn, slot: usize) -> usize {
+        let input = func
+            .reads_clean_email()
+            .then(|| self.derive(CleanFn::CleanEmail, slot));
         let country_slot = func.needs_region().then(|| self.field_slot("country"));
         let d = Derived {
             func,
             slot,
             country_slot,
+            input,
         };
-        let i = match self.derived.iter().position(|x| *x == d) {
+        match self.derived.iter().position(|x| *x == d) {
             Some(i) => i,
             None => {
                 self.derived.push(d);
                 self.derived.len() - 1
             }
-        };
-        if func.is_test() {
-            Val::Bool(Cond::Not(Box::new(Cond::Empty(TextX::Derived(i)))))
-        } else {
-            Val::Text(TextX::Derived(i), false)
         }
     }
 

@@ -94,7 +94,18 @@ impl CleanFn {
         matches!(self, CleanFn::PhoneE164 | CleanFn::ValidPhone)
     }
 
-    /// The value for one input; a test gives `"true"` or `""`.
+    /// Whether the function reads the cleaned email (`clean_email`) rather
+    /// than the field as written: the email tests, which then share one
+    /// normalisation per row.
+    pub fn reads_clean_email(self) -> bool {
+        matches!(
+            self,
+            CleanFn::ValidEmail | CleanFn::FreeMail | CleanFn::DisposableEmail | CleanFn::RoleEmail
+        )
+    }
+
+    /// The value for one input; a test gives `"true"` or `""`. The email
+    /// tests take the cleaned address (see [`CleanFn::reads_clean_email`]).
     pub fn apply(self, x: &str, region: Option<&str>) -> String {
         let test = |b: bool| if b { "true".to_string() } else { String::new() };
         if x.is_empty() {
@@ -102,14 +113,10 @@ impl CleanFn {
         }
         match self {
             CleanFn::CleanEmail => clean::email::normalize(x),
-            CleanFn::ValidEmail => test(clean::email::is_valid(&clean::email::normalize(x))),
-            CleanFn::FreeMail => test(clean::email::is_free_mail(clean::email::domain(
-                &clean::email::normalize(x),
-            ))),
-            CleanFn::DisposableEmail => test(clean::email::is_disposable(clean::email::domain(
-                &clean::email::normalize(x),
-            ))),
-            CleanFn::RoleEmail => test(clean::email::is_role(&clean::email::normalize(x))),
+            CleanFn::ValidEmail => test(clean::email::is_valid(x)),
+            CleanFn::FreeMail => test(clean::email::is_free_mail(clean::email::domain(x))),
+            CleanFn::DisposableEmail => test(clean::email::is_disposable(clean::email::domain(x))),
+            CleanFn::RoleEmail => test(clean::email::is_role(x)),
             CleanFn::PhoneE164 => clean::phone::e164(x, region).unwrap_or_default(),
             CleanFn::ValidPhone => test(clean::phone::parse(x, region).is_some_and(|p| p.valid)),
             CleanFn::CountryCode => clean::country::iso2(x).unwrap_or("").to_string(),
@@ -123,12 +130,14 @@ impl CleanFn {
 
 /// One distinct call in the rules: the function and the field slot it
 /// reads. Phone functions also read the row's country (slot), for the
-/// region of numbers written without `+`.
+/// region of numbers written without `+`; email tests read the derived
+/// value `input` (the cleaned email of the same slot) instead of the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
     pub func: CleanFn,
     pub slot: usize,
     pub country_slot: Option<usize>,
+    pub input: Option<usize>,
 }
 
 /// Per-row results of the derived values, computed on first use.

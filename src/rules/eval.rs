@@ -339,13 +339,22 @@ impl Eval<'_> {
                 x.rfind('@').map_or("", |i| x[i + 1..].trim())
             }
             TextX::Lit(s) => s,
-            TextX::Derived(i) => self.row.memo.get_or(*i, || {
-                let d = &self.rules.derived[*i];
-                let country = d.country_slot.map_or("", |s| self.row.field(s));
-                let region = derive::region(country, self.rules.phone_region.as_deref());
-                d.func.apply(self.row.field(d.slot), region)
-            }),
+            TextX::Derived(i) => self.derived(*i),
         }
+    }
+
+    /// A derived value of the row, computed on first use.
+    fn derived(&self, i: usize) -> &str {
+        self.row.memo.get_or(i, || {
+            let d = &self.rules.derived[i];
+            let x = match d.input {
+                Some(j) => self.derived(j),
+                None => self.row.field(d.slot),
+            };
+            let country = d.country_slot.map_or("", |s| self.row.field(s));
+            let region = derive::region(country, self.rules.phone_region.as_deref());
+            d.func.apply(x, region)
+        })
     }
 
     fn num(&self, n: &NumX) -> Option<f64> {

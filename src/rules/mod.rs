@@ -126,6 +126,11 @@ impl Stage {
         }
     }
 
+    /// The stage named `name` (as [`Stage::name`] spells it), if any.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn file_name(self) -> &'static str {
         match self {
             Stage::Lead => "leads.csv",

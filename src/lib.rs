@@ -14,6 +14,7 @@ pub mod output;
 pub mod pipeline;
 pub mod row;
 pub mod rules;
+pub mod state;
 pub mod summary;
 
 use clap::Parser;

@@ -27,7 +27,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json"
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a rules file and show what it defines.
     #[command(
         after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml"
@@ -87,6 +87,28 @@ pub struct RunArgs {
     /// with the extra fields in a `leadsift_extra` column.
     #[arg(long, value_enum, default_value_t = LongRows::Reject, value_name = "WHAT")]
     pub long_rows: LongRows,
+    /// A list of people or companies who must not come out as new leads
+    /// (customers, do-not-contact, a CRM export): rows matching it by
+    /// email, phone or email domain are disqualified. Repeat for several.
+    #[arg(long = "exclude", value_name = "FILE")]
+    pub excludes: Vec<PathBuf>,
+    /// State file (SQLite) that remembers every person seen by earlier runs:
+    /// rows are marked new, changed or unchanged, and stages never move
+    /// down. Created if missing; updated only when the run succeeds.
+    #[arg(long, value_name = "FILE", env = "LEADSIFT_STATE")]
+    pub state: Option<PathBuf>,
+    /// With --state: write only new and changed rows to the stage files
+    /// (unchanged ones are counted in the summary).
+    #[arg(long, requires = "state")]
+    pub only_changed: bool,
+    /// With --state: let a person's stage move down the ladder
+    /// (opportunity > prospect > lead) instead of holding the earlier one.
+    #[arg(long, requires = "state")]
+    pub allow_downgrade: bool,
+    /// The run's date, YYYY-MM-DD, as recorded in the state file
+    /// [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Largest field, in bytes; a larger one rejects its row.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
     pub max_field_bytes: usize,

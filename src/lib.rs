@@ -7,7 +7,9 @@
 pub mod clean;
 pub mod cli;
 pub mod cmd;
+pub mod dedup;
 pub mod error;
+pub mod exclude;
 pub mod input;
 pub mod interrupt;
 pub mod output;
@@ -37,7 +39,7 @@ where
         }
     };
     let result = match cli.command {
-        Command::Run(a) => cmd::run::execute(a),
+        Command::Run(a) => cmd::run::execute(*a),
         Command::Check(a) => cmd::check::execute(a),
     };
     match result {

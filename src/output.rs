@@ -168,12 +168,20 @@ pub struct Layout {
     pub input: Vec<String>,
     pub stage_extra: Vec<String>,
     pub rejected_extra: Vec<String>,
+    pub duplicate_extra: Vec<String>,
 }
+
+/// The file dropped duplicates go to.
+pub const DUPLICATES_FILE: &str = "duplicates.csv";
+/// Index of the duplicates file among the run's outputs (after the five
+/// stage files).
+pub const DUPLICATES: usize = 5;
 
 impl Layout {
     /// `extra`: stage files get a column for the extra fields of rows
     /// kept with `--long-rows keep`.
-    pub fn new(input: Vec<String>, rules: &Compiled, extra: bool) -> Layout {
+    /// `state`: stage files get the change since the last run.
+    pub fn new(input: Vec<String>, rules: &Compiled, extra: bool, state: bool) -> Layout {
         let mut taken: std::collections::HashSet<String> = input.iter().cloned().collect();
         let mut name = |base: &str| {
             let mut n = format!("leadsift_{base}");
@@ -202,18 +210,39 @@ impl Layout {
             stage_extra[n - 1].clone(),
             name("raw"),
         ];
+        let duplicate_extra = vec![
+            stage_extra[0].clone(),
+            name("match"),
+            name("key"),
+            name("kept_file"),
+            name("kept_line"),
+            name("kept_row"),
+            stage_extra[n - 4].clone(),
+            stage_extra[n - 3].clone(),
+            stage_extra[n - 2].clone(),
+            stage_extra[n - 1].clone(),
+        ];
         if extra {
             stage_extra.push(name("extra"));
+        }
+        if state {
+            stage_extra.push(name("change"));
+            stage_extra.push(name("previous_stage"));
+            stage_extra.push(name("first_seen"));
         }
         Layout {
             input,
             stage_extra,
             rejected_extra,
+            duplicate_extra,
         }
     }
 
-    pub fn header(&self, stage: Stage) -> Vec<&str> {
-        let extra = if stage == Stage::Rejected {
+    /// The header of output `i`: a stage file, or [`DUPLICATES`].
+    pub fn header(&self, i: usize) -> Vec<&str> {
+        let extra = if i == DUPLICATES {
+            &self.duplicate_extra
+        } else if i == Stage::Rejected.index() {
             &self.rejected_extra
         } else {
             &self.stage_extra
@@ -222,7 +251,14 @@ impl Layout {
     }
 }
 
-/// The five stage files of one run, plus the directory they go in.
+/// The names of a run's data files: the five stage files, then
+/// duplicates.csv.
+pub fn output_names() -> [&'static str; 6] {
+    let s = Stage::ALL.map(|s| s.file_name());
+    [s[0], s[1], s[2], s[3], s[4], DUPLICATES_FILE]
+}
+
+/// The five stage files of one run and the duplicates file.
 pub struct StageFiles {
     pub files: Vec<AtomicFile>,
 }
@@ -236,23 +272,23 @@ impl StageFiles {
             )
         })?;
         let mut files = Vec::new();
-        for stage in Stage::ALL {
-            let mut f = AtomicFile::create(dir, stage.file_name())?;
+        for (i, file_name) in output_names().into_iter().enumerate() {
+            let mut f = AtomicFile::create(dir, file_name)?;
             let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-            for h in layout.header(stage) {
+            for h in layout.header(i) {
                 let cell = if sanitize_cells {
                     sanitize(h.as_bytes())
                 } else {
                     Cow::Borrowed(h.as_bytes())
                 };
                 w.write_field(cell)
-                    .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+                    .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
             }
             w.write_record(None::<&[u8]>)
-                .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+                .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
             let bytes = w
                 .into_inner()
-                .map_err(|e| Error::Output(stage.file_name().into(), e.to_string()))?;
+                .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
             f.write_all(&bytes)?;
             files.push(f);
         }

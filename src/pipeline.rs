@@ -7,20 +7,23 @@
 //! any number of threads.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::dedup::{HashedMap, Index, Plan, Prior};
 use crate::error::Error;
+use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Layout, StageFiles};
-use crate::row::{ChunkOut, FileCtx, RunCtx, Worker};
+use crate::row::{ChunkOut, FileCtx, History, Pass, RunCtx, Worker};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
-use crate::summary::{FileSummary, Summary};
+use crate::state::{KeyUpdate, State};
+use crate::summary::{DedupSummary, FileSummary, StateSummary, Summary};
 
 /// Records per batch handed to the workers.
 const BATCH: usize = 16 * 1024;
@@ -38,6 +41,14 @@ pub struct RunConfig<'a> {
     pub read: ReadOptions,
     pub pad_short: bool,
     pub keep_long: bool,
+    /// `--exclude` lists.
+    pub excludes: Vec<Source>,
+    /// `--state` file.
+    pub state: Option<PathBuf>,
+    pub only_changed: bool,
+    pub allow_downgrade: bool,
+    /// The run's date (`--as-of`), for the state file.
+    pub as_of: jiff::civil::Date,
 }
 
 struct Batch {
@@ -45,6 +56,8 @@ struct Batch {
     records: Vec<Record>,
     len: usize,
     first_row: u64,
+    /// Run position (across files) of the first record.
+    first_global: u64,
     /// Bytes of this file read so far, at the end of the batch.
     bytes: u64,
 }
@@ -54,19 +67,69 @@ struct Processed {
     chunks: Vec<ChunkOut>,
 }
 
+/// What a finished run hands back to be committed: the stage files, then
+/// the state, then the summary.
+pub struct Finished {
+    pub summary: Summary,
+    pub files: StageFiles,
+    pub state: Option<State>,
+}
+
+/// What each input gave: blank lines skipped and records read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ReadCounts {
+    blank: u64,
+    records: u64,
+}
+
 /// Qualifies every input and writes the stage files; returns the summary
 /// (not yet written).
-pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Error> {
+pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     let started = Instant::now();
     refuse_overwriting_inputs(&cfg.inputs, cfg.out_dir)?;
-    let opened: Vec<Opened> = cfg
-        .inputs
+    std::fs::create_dir_all(cfg.out_dir).map_err(|e| {
+        Error::Output(
+            cfg.out_dir.display().to_string(),
+            format!("cannot create the output directory: {e}"),
+        )
+    })?;
+    let two_pass = rules.dedup.enabled();
+    if cfg.state.is_some() && !two_pass {
+        return Err(Error::Usage(
+            "--state remembers people by their keys, but the rules turn deduplication off ([dedup] keys = []); give keys or drop --state".into(),
+        ));
+    }
+    // Standard input can be read once: a two-pass run keeps a copy.
+    let mut inputs = cfg.inputs.clone();
+    let mut _spool = None;
+    if two_pass {
+        if let Some(s) = inputs.iter_mut().find(|s| s.path.is_none()) {
+            let tmp = spool_stdin(cfg.out_dir)?;
+            s.path = Some(tmp.path().to_path_buf());
+            s.size = tmp.as_file().metadata().ok().map(|m| m.len());
+            _spool = Some(tmp);
+        }
+    }
+    let exclusions = if cfg.excludes.is_empty() {
+        None
+    } else {
+        Some(Exclusions::load(
+            cfg.excludes.clone(),
+            &rules.dedup,
+            &cfg.read,
+        )?)
+    };
+    let mut state = match &cfg.state {
+        Some(p) => Some(State::open(p, cfg.as_of)?),
+        None => None,
+    };
+    let opened: Vec<Opened> = inputs
         .iter()
         .cloned()
         .map(|s| input::open(s, rules, &cfg.read))
         .collect::<Result<_, _>>()?;
     let (union, files) = plan(&opened, rules);
-    let layout = Layout::new(union, rules, cfg.keep_long);
+    let layout = Layout::new(union, rules, cfg.keep_long, state.is_some());
     let mut summary = Summary::new(rules, cfg.out_dir, cfg.jobs);
     for (o, f) in opened.iter().zip(&files) {
         summary.files.push(FileSummary::new(
@@ -77,40 +140,268 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
             o.info.clone(),
         ));
     }
-    let mut stage_files = StageFiles::create(cfg.out_dir, &layout, cfg.sanitize)?;
-    let run_ctx = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
+    if let Some(x) = &exclusions {
+        summary.exclusions = x
+            .lists
+            .iter()
+            .map(|l| crate::summary::ExclusionSummary {
+                list: l.clone(),
+                excluded_rows: 0,
+            })
+            .collect();
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
-    let bar = progress_bar(cfg.progress, &cfg.inputs);
-    let offsets: Vec<u64> = cfg
-        .inputs
-        .iter()
-        .scan(0, |acc, s| {
-            let o = *acc;
-            *acc += s.size.unwrap_or(0);
-            Some(o)
-        })
-        .collect();
+    let passes = if two_pass { 2 } else { 1 };
+    let bar = progress_bar(cfg.progress, &inputs, passes);
+    let total: u64 = inputs.iter().map(|s| s.size.unwrap_or(0)).sum();
+    let names: Vec<String> = inputs.iter().map(|s| s.name.clone()).collect();
+    let mut base = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
+    base.exclusions = exclusions.as_ref();
+    let headers: Vec<Vec<String>> = opened.iter().map(|o| o.headers.clone()).collect();
+    let infos: Vec<_> = opened.iter().map(|o| o.info.clone()).collect();
 
-    let readers: Vec<_> = opened.into_iter().map(|o| o.records).collect();
-    let names: Vec<String> = cfg.inputs.iter().map(|s| s.name.clone()).collect();
+    let mut readers: Vec<_> = opened.into_iter().map(|o| o.records).collect();
+    let mut plan_holder = None;
+    if two_pass {
+        let mut index = Index::new(rules.dedup.order);
+        let mut prior: HashedMap<Prior> = HashedMap::default();
+        let mut merged = Vec::new();
+        base.pass = Pass::Facts;
+        let st = state.as_ref().map(|s| s.keys());
+        let counts = drive(
+            std::mem::take(&mut readers),
+            &names,
+            &files,
+            &base,
+            &pool,
+            bar.as_ref(),
+            0,
+            |_, chunk| {
+                for f in &chunk.facts {
+                    let Some(c) = index.observe(f, &mut merged) else {
+                        continue;
+                    };
+                    let key = u64::from(c);
+                    for m in &merged {
+                        if let Some(p) = prior.remove(&u64::from(*m)) {
+                            fold_prior(&mut prior, key, &p);
+                        }
+                    }
+                    if let Some(st) = st {
+                        for &k in f.keys.iter().filter(|&&k| k != 0) {
+                            if let Some(p) = st.get(&k) {
+                                let p = Prior {
+                                    first_seen: p.first_seen,
+                                    last_seen: p.last_seen,
+                                    stage: p.last_stage,
+                                    score: p.last_score,
+                                };
+                                fold_prior(&mut prior, key, &p);
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        index.finish();
+        let mut file_base = Vec::with_capacity(counts.len());
+        let mut at = 0;
+        for c in &counts {
+            file_base.push(at);
+            at += c.records;
+        }
+        summary.dedup = Some(DedupSummary::new(rules, &index));
+        plan_holder = Some((
+            Plan {
+                index,
+                prior,
+                file_base,
+                names: names.clone(),
+                allow_downgrade: cfg.allow_downgrade,
+            },
+            counts,
+        ));
+        // Pass two reads the same bytes the same way.
+        let mut read = cfg.read.clone();
+        for (i, s) in inputs.iter().enumerate() {
+            let mut opts = read.clone();
+            if let Some(e) = infos[i].late_encoding.as_ref().and_then(|l| l.get()) {
+                opts.encoding = Some(e);
+            }
+            let o = input::open(s.clone(), rules, &opts)?;
+            if o.headers != headers[i] {
+                return Err(Error::Input(
+                    s.name.clone(),
+                    "the file changed while it was being read (its header is not the same on the second pass)".into(),
+                ));
+            }
+            readers.push(o.records);
+            read = cfg.read.clone();
+        }
+    }
+    let plan = plan_holder.as_ref().map(|(p, _)| p);
+    base.pass = Pass::Write;
+    base.plan = plan;
+    base.history = state.as_ref().map(|_| History {
+        only_changed: cfg.only_changed,
+        as_of: cfg.as_of,
+    });
+    let mut stage_files = StageFiles::create(cfg.out_dir, &layout, cfg.sanitize)?;
+    let mut upserted: HashedMap<()> = HashedMap::default();
+    let mut keys_written = 0u64;
+    let counts = {
+        let summary = &mut summary;
+        let stage_files = &mut stage_files;
+        let state = &mut state;
+        let upserted = &mut upserted;
+        let keys_written = &mut keys_written;
+        drive(
+            readers,
+            &names,
+            &files,
+            &base,
+            &pool,
+            bar.as_ref(),
+            if two_pass { total } else { 0 },
+            move |file, chunk| {
+                for (i, bytes) in chunk.bytes.iter().enumerate() {
+                    if !bytes.is_empty() {
+                        stage_files.files[i].write_all(bytes)?;
+                    }
+                }
+                if let Some(st) = state.as_mut() {
+                    for s in &chunk.seen {
+                        if upserted.insert(s.hash, ()).is_none() {
+                            st.upsert(&KeyUpdate {
+                                hash: s.hash,
+                                kind: s.kind,
+                                key: &s.key,
+                                stage: s.stage,
+                                score: s.score,
+                                first_seen: s.first_seen,
+                            })?;
+                            *keys_written += 1;
+                        }
+                    }
+                }
+                summary.add(file, &chunk);
+                Ok(())
+            },
+        )?
+    };
+    if let Some((_, first)) = &plan_holder {
+        if first
+            .iter()
+            .map(|c| c.records)
+            .ne(counts.iter().map(|c| c.records))
+        {
+            return Err(Error::Input(
+                names.join(", "),
+                "an input changed while it was being read (the second pass read a different number of records); nothing was written".into(),
+            ));
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(Error::Interrupted(sig));
+    }
+    for (f, c) in summary.files.iter_mut().zip(&counts) {
+        f.input.blank_lines = c.blank;
+        if let Some(e) = f.input.late_encoding.as_ref().and_then(|l| l.get()) {
+            f.input.encoding = Some(e.name().to_string());
+        }
+    }
+    if let Some(st) = &state {
+        summary.state = Some(StateSummary {
+            path: st.path().display().to_string(),
+            as_of: cfg.as_of.to_string(),
+            keys_before: st.len() as u64,
+            keys_written,
+            only_changed: cfg.only_changed,
+            allow_downgrade: cfg.allow_downgrade,
+            changes: summary.changes,
+        });
+    }
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    Ok(Finished {
+        summary,
+        files: stage_files,
+        state,
+    })
+}
+
+fn fold_prior(prior: &mut HashedMap<Prior>, cluster: u64, p: &Prior) {
+    match prior.get_mut(&cluster) {
+        Some(q) => q.merge(p),
+        None => {
+            prior.insert(cluster, *p);
+        }
+    }
+}
+
+/// Copies standard input to a temporary file in the output directory, so
+/// that a second pass can read it again (removed when the run ends, or
+/// by the next run if this one is killed).
+fn spool_stdin(dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    let prefix = format!("{}{}-", crate::output::TEMP_PREFIX, std::process::id());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix("-stdin")
+        .tempfile_in(dir)
+        .map_err(|e| {
+            Error::Output(
+                dir.display().to_string(),
+                format!("cannot create a temporary copy of standard input: {e}"),
+            )
+        })?;
+    std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut()).map_err(|e| {
+        Error::Input(
+            "<stdin>".into(),
+            format!("cannot copy standard input for the second pass: {e}"),
+        )
+    })?;
+    Ok(tmp)
+}
+
+/// One pass: reads every input in batches on one thread, evaluates each
+/// batch on the pool, and hands the results to `consume` in input order on
+/// another thread. Returns what each input gave.
+fn drive<F>(
+    readers: Vec<Box<dyn RecordSource>>,
+    names: &[String],
+    files: &[FileCtx],
+    run_ctx: &RunCtx,
+    pool: &rayon::ThreadPool,
+    bar: Option<&ProgressBar>,
+    progress_base: u64,
+    mut consume: F,
+) -> Result<Vec<ReadCounts>, Error>
+where
+    F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
+{
+    let rules = run_ctx.rules;
     let (batch_tx, batch_rx) = sync_channel::<Batch>(IN_FLIGHT);
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
-
-    let mut blank = Vec::new();
-    std::thread::scope(|scope| -> Result<(), Error> {
-        let reader = scope.spawn(move || read_all(readers, &names, batch_tx, recycle_rx));
-        let blank_lines = &mut blank;
-        let writer = {
-            let summary = &mut summary;
-            let stage_files = &mut stage_files;
-            scope.spawn(move || write_all(out_rx, stage_files, summary))
-        };
+    let mut file_offsets = vec![0u64; files.len()];
+    let mut rows_done = 0u64;
+    std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
+        let reader = scope.spawn(move || read_all(readers, names, batch_tx, recycle_rx));
+        let writer = scope.spawn(move || -> Result<(), Error> {
+            for p in out_rx {
+                for c in p.chunks {
+                    consume(p.file, c)?;
+                }
+            }
+            Ok(())
+        });
         let mut eval_result = Ok(());
-        let mut rows_done = 0u64;
         for mut batch in batch_rx {
             if let Some(sig) = crate::interrupt::received() {
                 eval_result = Err(Error::Interrupted(sig));
@@ -118,6 +409,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
             }
             let file = &files[batch.file];
             let first = batch.first_row;
+            let first_global = batch.first_global;
             let chunks: Vec<ChunkOut> = pool.install(|| {
                 batch.records[..batch.len]
                     .par_chunks_mut(CHUNK)
@@ -127,11 +419,13 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                         |w, (ci, recs)| {
                             let mut out = ChunkOut::new(rules.rules.len());
                             for (k, rec) in recs.iter_mut().enumerate() {
+                                let i = (ci * CHUNK + k) as u64;
                                 w.process(
-                                    &run_ctx,
+                                    run_ctx,
                                     file,
                                     rec,
-                                    first + (ci * CHUNK + k) as u64,
+                                    first + i,
+                                    first_global + i,
                                     &mut out,
                                 );
                             }
@@ -141,9 +435,10 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                     )
                     .collect()
             });
-            if let Some(b) = &bar {
+            if let Some(b) = bar {
                 rows_done += batch.len as u64;
-                b.set_position(offsets[batch.file] + batch.bytes);
+                file_offsets[batch.file] = batch.bytes;
+                b.set_position(progress_base + file_offsets.iter().sum::<u64>());
                 b.set_message(format!("{rows_done} rows"));
             }
             let done = Processed {
@@ -152,10 +447,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
             };
             let _ = recycle_tx.try_send(std::mem::take(&mut batch.records));
             if out_tx.send(done).is_err() {
-                eval_result = Err(Error::Output(
-                    cfg.out_dir.display().to_string(),
-                    "the writer stopped".into(),
-                ));
+                eval_result = Err(Error::Output("output".into(), "the writer stopped".into()));
                 break;
             }
         }
@@ -167,7 +459,6 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
                 "the reader thread failed".into(),
             ))
         });
-        let read = read.map(|b| *blank_lines = b);
         let wrote = writer.join().unwrap_or_else(|_| {
             Err(Error::Output(
                 "output".into(),
@@ -175,34 +466,22 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<(Summary, StageFiles), Er
             ))
         });
         wrote?;
-        read?;
-        eval_result
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if let Some(sig) = crate::interrupt::received() {
-        return Err(Error::Interrupted(sig));
-    }
-    for (f, n) in summary.files.iter_mut().zip(blank) {
-        f.input.blank_lines = n;
-        if let Some(e) = f.input.late_encoding.as_ref().and_then(|l| l.get()) {
-            f.input.encoding = Some(e.name().to_string());
-        }
-    }
-    summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    Ok((summary, stage_files))
+        let counts = read?;
+        eval_result?;
+        Ok(counts)
+    })
 }
 
-/// Reads every input in order into batches; returns the blank lines of
-/// each input, or the first read error.
+/// Reads every input in order into batches; returns the blank lines and
+/// records of each input, or the first read error.
 fn read_all(
     readers: Vec<Box<dyn RecordSource>>,
     names: &[String],
     tx: SyncSender<Batch>,
     recycle: Receiver<Vec<Record>>,
-) -> Result<Vec<u64>, Error> {
-    let mut blank = Vec::new();
+) -> Result<Vec<ReadCounts>, Error> {
+    let mut counts = Vec::new();
+    let mut global = 0u64;
     for (file, mut rdr) in readers.into_iter().enumerate() {
         let mut row = 1u64;
         loop {
@@ -229,38 +508,24 @@ fn read_all(
                 records,
                 len,
                 first_row: row,
+                first_global: global,
                 bytes: rdr.position(),
             };
             row += len as u64;
+            global += len as u64;
             if tx.send(batch).is_err() {
-                return Ok(blank);
+                return Ok(counts);
             }
             if len < BATCH {
                 break;
             }
         }
-        blank.push(rdr.blank_lines());
+        counts.push(ReadCounts {
+            blank: rdr.blank_lines(),
+            records: row - 1,
+        });
     }
-    Ok(blank)
-}
-
-/// Appends each batch's rows to the stage files, in order, and counts.
-fn write_all(
-    rx: Receiver<Processed>,
-    files: &mut StageFiles,
-    summary: &mut Summary,
-) -> Result<(), Error> {
-    for p in rx {
-        for c in p.chunks {
-            for (i, bytes) in c.bytes.iter().enumerate() {
-                if !bytes.is_empty() {
-                    files.files[i].write_all(bytes)?;
-                }
-            }
-            summary.add(p.file, &c);
-        }
-    }
-    Ok(())
+    Ok(counts)
 }
 
 /// The output columns (union of the inputs' headers, by header text and
@@ -336,7 +601,7 @@ fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Er
         let Ok(p) = p.canonicalize() else { continue };
         if p.parent() == Some(dir.as_path()) {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let outputs = crate::rules::Stage::ALL.map(|s| s.file_name());
+            let outputs = crate::output::output_names();
             if outputs.contains(&name) || name == "summary.json" {
                 return Err(Error::Usage(format!(
                     "{}: this input is one of the output files in {}; choose another output directory with --out",
@@ -349,11 +614,11 @@ fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Er
     Ok(())
 }
 
-fn progress_bar(show: bool, inputs: &[Source]) -> Option<ProgressBar> {
+fn progress_bar(show: bool, inputs: &[Source], passes: u64) -> Option<ProgressBar> {
     if !show {
         return None;
     }
-    let total: Option<u64> = inputs.iter().map(|s| s.size).sum();
+    let total: Option<u64> = inputs.iter().map(|s| s.size.map(|n| n * passes)).sum();
     let bar = match total {
         Some(t) => ProgressBar::new(t),
         None => ProgressBar::no_length(),

@@ -5,8 +5,10 @@
 //! record, the compiled rules and the run's fixed context, so the bytes
 //! produced do not depend on which thread ran it.
 
+use crate::dedup::{self, Change, Decision, Fact, KeyBuf, Plan};
+use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
-use crate::output::sanitize;
+use crate::output::{sanitize, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
@@ -30,8 +32,29 @@ pub struct FileCtx {
     pub decimal_comma: bool,
 }
 
+/// Which pass over the input a worker serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Evaluate and report each usable row's keys and rank; write nothing.
+    Facts,
+    /// Evaluate and write.
+    Write,
+}
+
+/// What the run knows of earlier runs (`--state`).
+#[derive(Debug, Clone, Copy)]
+pub struct History {
+    pub only_changed: bool,
+    pub as_of: jiff::civil::Date,
+}
+
 /// What is fixed for the whole run.
 pub struct RunCtx<'a> {
+    pub pass: Pass,
+    /// Pass two of a deduplicating run: who is kept.
+    pub plan: Option<&'a Plan>,
+    pub exclusions: Option<&'a Exclusions>,
+    pub history: Option<History>,
     pub rules: &'a Compiled,
     pub sanitize: bool,
     /// Pad rows with too few fields instead of rejecting them.
@@ -52,6 +75,10 @@ impl<'a> RunCtx<'a> {
             .as_ref()
             .map_or_else(String::new, |u| u.2.clone());
         RunCtx {
+            pass: Pass::Write,
+            plan: None,
+            exclusions: None,
+            history: None,
             rules,
             sanitize,
             pad_short,
@@ -86,8 +113,18 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
 /// The output of a run of consecutive records: serialised rows per stage
 /// file and the counts the summary needs.
 pub struct ChunkOut {
-    pub bytes: [Vec<u8>; 5],
+    /// The five stage files, then duplicates.
+    pub bytes: [Vec<u8>; 6],
     pub stages: [u64; 5],
+    pub duplicates: u64,
+    /// Pass one: the usable rows' keys and ranks, in order.
+    pub facts: Vec<Fact>,
+    /// With `--state`: each key of each usable row, with its person's
+    /// stage and score.
+    pub seen: Vec<Seen>,
+    /// Rows excluded by each `--exclude` list.
+    pub excluded: Vec<u64>,
+    pub changes: Changes,
     pub rejects: [u64; RejectKind::ALL.len()],
     pub hits: Vec<u64>,
     pub disqualified_by: Vec<u64>,
@@ -98,10 +135,55 @@ impl ChunkOut {
         ChunkOut {
             bytes: Default::default(),
             stages: [0; 5],
+            duplicates: 0,
+            facts: Vec::new(),
+            seen: Vec::new(),
+            excluded: Vec::new(),
+            changes: Changes::default(),
             rejects: [0; RejectKind::ALL.len()],
             hits: vec![0; rules],
             disqualified_by: vec![0; rules],
         }
+    }
+}
+
+/// One key as this run leaves it, for the state file.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub hash: u64,
+    pub kind: &'static str,
+    pub key: String,
+    pub stage: Stage,
+    pub score: i64,
+    pub first_seen: Option<jiff::civil::Date>,
+}
+
+/// Kept rows against the last run.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, PartialEq, Eq)]
+pub struct Changes {
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Unchanged rows not written (`--only-changed`).
+    pub not_written: u64,
+    pub moved_up: u64,
+    /// Moved down the ladder (with `--allow-downgrade`).
+    pub moved_down: u64,
+    /// Would have moved down; written at their earlier stage.
+    pub held: u64,
+    pub stayed: u64,
+}
+
+impl Changes {
+    pub fn add(&mut self, o: &Changes) {
+        self.new += o.new;
+        self.changed += o.changed;
+        self.unchanged += o.unchanged;
+        self.not_written += o.not_written;
+        self.moved_up += o.moved_up;
+        self.moved_down += o.moved_down;
+        self.held += o.held;
+        self.stayed += o.stayed;
     }
 }
 
@@ -115,6 +197,7 @@ pub struct Worker {
     names: Vec<String>,
     extra: String,
     memo: Memo,
+    keys: KeyBuf,
 }
 
 impl Worker {
@@ -122,12 +205,13 @@ impl Worker {
         Worker {
             scratch: Scratch::default(),
             verdict: Verdict::new(rules.groups.len()),
-            writers: (0..5).map(|_| new_writer()).collect(),
+            writers: (0..6).map(|_| new_writer()).collect(),
             text: String::new(),
             cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
             extra: String::new(),
             memo: Memo::new(rules.derived.len()),
+            keys: KeyBuf::default(),
         }
     }
 
@@ -148,8 +232,14 @@ impl Worker {
         file: &FileCtx,
         record: &mut Record,
         row: u64,
+        global: u64,
         out: &mut ChunkOut,
     ) {
+        if out.excluded.is_empty() {
+            if let Some(x) = run.exclusions {
+                out.excluded = vec![0; x.lists.len()];
+            }
+        }
         let line = record.line;
         if let Some(kind) = record.problem {
             let raw = escape_raw(&record.raw);
@@ -208,7 +298,7 @@ impl Worker {
                 return;
             }
         };
-        self.evaluate(run, file, record, text, line, row, out);
+        self.evaluate(run, file, record, text, line, row, global, out);
     }
 
     fn evaluate(
@@ -219,6 +309,7 @@ impl Worker {
         text: &str,
         line: u64,
         row: u64,
+        global: u64,
         out: &mut ChunkOut,
     ) {
         let placeholders = &run.rules.placeholders;
@@ -251,17 +342,112 @@ impl Worker {
             );
             return;
         }
+        let rules = run.rules;
+        let excluded = run.exclusions.and_then(|x| x.check(rules, &view));
+        let today = if excluded.is_some() {
+            Stage::Disqualified
+        } else {
+            v.stage()
+        };
+        let score: i64 = v.totals.iter().sum();
+        let spec = &rules.dedup;
+        if spec.enabled() {
+            self.keys.compute(rules, &view, spec);
+        }
+        if run.pass == Pass::Facts {
+            if spec.enabled() {
+                let complete = (0..rules.slots.len())
+                    .filter(|&s| !view.field(s).is_empty())
+                    .count() as u32;
+                let disq = today == Stage::Disqualified;
+                out.facts.push(Fact {
+                    line,
+                    row: global,
+                    keys: self.keys.hash,
+                    rank: spec.rank(disq, dedup::ladder(today), complete),
+                    stage: today,
+                    score,
+                });
+            }
+            return;
+        }
+        let mut cluster = None;
+        if let Some(plan) = run.plan {
+            match plan.index.decide(global, &self.keys.hash) {
+                Decision::Keep { cluster: c } => cluster = c,
+                Decision::Drop { cluster, best, key } => {
+                    self.note_seen(run, plan, Some(cluster), out);
+                    let found = Found {
+                        best,
+                        key,
+                        line,
+                        row,
+                        own: today,
+                    };
+                    duplicate(
+                        &mut self.writers[DUPLICATES],
+                        &mut self.cell,
+                        &mut self.text,
+                        &self.keys,
+                        run,
+                        file,
+                        rec,
+                        &view,
+                        plan,
+                        &found,
+                    );
+                    out.duplicates += 1;
+                    return;
+                }
+            }
+        }
+        let standing = run.plan.map(|p| {
+            let st = p.standing(cluster, today, score);
+            self.note_seen(run, p, cluster, out);
+            st
+        });
+        let stage = standing.map_or(today, |s| s.stage);
+        if let (Some(h), Some(st)) = (run.history, standing) {
+            let c = &mut out.changes;
+            match st.change {
+                Change::New => c.new += 1,
+                Change::Changed => c.changed += 1,
+                Change::Unchanged => c.unchanged += 1,
+            }
+            if let Some(p) = st.prior {
+                let (was, now) = (dedup::ladder(p.stage), dedup::ladder(st.today));
+                if st.held {
+                    c.held += 1;
+                } else if now > was {
+                    c.moved_up += 1;
+                } else if now < was && now > 0 {
+                    c.moved_down += 1;
+                } else {
+                    c.stayed += 1;
+                }
+            }
+            if h.only_changed && st.change == Change::Unchanged {
+                c.not_written += 1;
+                out.stages[stage.index()] += 1;
+                return;
+            }
+        }
+        let v = &self.verdict;
         for &i in &v.fired {
             out.hits[i] += 1;
         }
-        if let Outcome::Disqualified(i) = v.outcome {
+        if let Some(hit) = &excluded {
+            out.excluded[hit.list] += 1;
+        } else if let Outcome::Disqualified(i) = v.outcome {
             out.disqualified_by[i] += 1;
         }
-        let stage = v.stage();
         out.stages[stage.index()] += 1;
         self.text.clear();
-        for (n, &i) in v.fired.iter().enumerate() {
-            if n > 0 {
+        if let (Some(hit), Some(x)) = (&excluded, run.exclusions) {
+            self.text.push_str(&hit.reason(x));
+        }
+        for &i in &v.fired {
+            if !self.text.is_empty() {
                 self.text.push_str("; ");
             }
             self.text.push_str(&run.labels[i]);
@@ -284,6 +470,17 @@ impl Worker {
                     group.name, v.totals[g], v.raw_totals[g]
                 ));
             }
+        }
+        if let Some(st) = standing.filter(|s| s.held) {
+            if !self.text.is_empty() {
+                self.text.push_str("; ");
+            }
+            self.text.push_str(&format!(
+                "held at {}: a {} since an earlier run, a {} on today's data (--allow-downgrade lets it move down)",
+                st.stage.name(),
+                st.stage.name(),
+                st.today.name()
+            ));
         }
         let w = &mut self.writers[stage.index()];
         if run.rules.clean_write.is_empty() {
@@ -308,7 +505,37 @@ impl Worker {
         if run.keep_long {
             write_cell(w, &mut self.cell, run.sanitize, self.extra.as_bytes());
         }
+        if let (Some(h), Some(st)) = (run.history, standing) {
+            let _ = w.write_field(st.change.name());
+            let _ = w.write_field(st.prior.map_or("", |p| p.stage.name()));
+            let first = st.prior.map_or(h.as_of, |p| p.first_seen);
+            let _ = w.write_field(first.to_string());
+        }
         let _ = w.write_record(None::<&[u8]>);
+    }
+
+    /// With `--state`: records the row's keys as seen, with its person's
+    /// stage and score as written.
+    fn note_seen(&self, run: &RunCtx, plan: &Plan, cluster: Option<u32>, out: &mut ChunkOut) {
+        if run.history.is_none() {
+            return;
+        }
+        let Some(c) = cluster else { return };
+        let best = plan.index.best(c);
+        let st = plan.standing(Some(c), best.stage, best.score);
+        let first_seen = st.prior.map(|p| p.first_seen);
+        for (i, kind) in run.rules.dedup.keys.iter().enumerate() {
+            if self.keys.hash[i] != 0 {
+                out.seen.push(Seen {
+                    hash: self.keys.hash[i],
+                    kind: kind.name(),
+                    key: self.keys.text[i].clone(),
+                    stage: st.stage,
+                    score: best.score,
+                    first_seen,
+                });
+            }
+        }
     }
 
     fn reject(
@@ -323,6 +550,9 @@ impl Worker {
         raw: &str,
         out: &mut ChunkOut,
     ) {
+        if run.pass == Pass::Facts {
+            return;
+        }
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
         let w = &mut self.writers[Stage::Rejected.index()];
@@ -343,6 +573,105 @@ impl Worker {
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
     }
+}
+
+/// A dropped duplicate: the run position of the row kept instead, the key
+/// they share, and where the duplicate is.
+struct Found {
+    best: u64,
+    key: Option<usize>,
+    line: u64,
+    row: u64,
+    own: Stage,
+}
+
+/// Writes a dropped duplicate with the key it matched and the row it
+/// was merged into.
+fn duplicate(
+    w: &mut csv::Writer<Vec<u8>>,
+    cell: &mut Vec<u8>,
+    text: &mut String,
+    keys: &KeyBuf,
+    run: &RunCtx,
+    file: &FileCtx,
+    rec: &Record,
+    view: &RowView,
+    plan: &Plan,
+    found: &Found,
+) {
+    let Found {
+        best,
+        key,
+        line,
+        row,
+        own,
+    } = *found;
+    let spec = &run.rules.dedup;
+    let c = plan.index.cluster_of(&keys.hash);
+    let b = c.map(|c| *plan.index.best(c));
+    let (kept_file, kept_row) = plan.locate(best);
+    let (kind, value) = match key {
+        Some(i) => (spec.keys[i].name(), keys.text[i].as_str()),
+        None => {
+            let i = (0..3).find(|&i| keys.hash[i] != 0).unwrap_or(0);
+            ("linked", keys.text[i].as_str())
+        }
+    };
+    text.clear();
+    match key {
+        Some(i) => text.push_str(&format!(
+            "same {} as the kept row",
+            spec.keys[i].name()
+        )),
+        None => text.push_str(
+            "the same person as the kept row through other rows (no key in common with it directly)",
+        ),
+    }
+    if let Some(b) = b {
+        let why = if b.stage == Stage::Disqualified && own != Stage::Disqualified {
+            "the kept row is disqualified, and a disqualification holds for the person".to_string()
+        } else if dedup::ladder(b.stage) != dedup::ladder(own)
+            && spec.keep.contains(&dedup::Criterion::Stage)
+        {
+            format!(
+                "the kept row reaches {}, this one {}",
+                b.stage.name(),
+                own.name()
+            )
+        } else {
+            let complete = (0..run.rules.slots.len())
+                .filter(|&s| !view.field(s).is_empty())
+                .count();
+            match spec.order {
+                dedup::Order::First if spec.keep.contains(&dedup::Criterion::Complete) => format!(
+                    "the kept row is as good or more complete (this one has {complete} fields filled) or comes first"
+                ),
+                dedup::Order::Last if spec.keep.contains(&dedup::Criterion::Complete) => format!(
+                    "the kept row is as good or more complete (this one has {complete} fields filled) or comes later"
+                ),
+                dedup::Order::First => "the kept row comes first".to_string(),
+                dedup::Order::Last => "the kept row comes later".to_string(),
+            }
+        };
+        text.push_str("; ");
+        text.push_str(&why);
+    }
+    if run.rules.clean_write.is_empty() {
+        write_inputs(w, cell, run.sanitize, file, rec);
+    } else {
+        write_cleaned_inputs(w, cell, run, file, rec, view);
+    }
+    let _ = w.write_field("duplicate");
+    let _ = w.write_field(kind);
+    write_cell(w, cell, run.sanitize, value.as_bytes());
+    write_cell(w, cell, run.sanitize, plan.names[kept_file].as_bytes());
+    let _ = w.write_field(b.map_or(0, |b| b.line).to_string());
+    let _ = w.write_field(kept_row.to_string());
+    write_cell(w, cell, run.sanitize, text.as_bytes());
+    write_cell(w, cell, run.sanitize, file.name.as_bytes());
+    let _ = w.write_field(line.to_string());
+    let _ = w.write_field(row.to_string());
+    let _ = w.write_record(None::<&[u8]>);
 }
 
 fn new_writer() -> csv::Writer<Vec<u8>> {

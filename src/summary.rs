@@ -7,9 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::exclude::ListInfo;
 use crate::input::{Bound, FileInfo};
 use crate::output::AtomicFile;
-use crate::row::{ChunkOut, RejectKind};
+use crate::row::{Changes, ChunkOut, RejectKind};
 use crate::rules::{Compiled, Stage};
 
 pub const SCHEMA: &str = "leadsift.summary/1";
@@ -72,6 +73,8 @@ pub struct FileSummary {
     pub path: String,
     pub rows: u64,
     pub stages: Counts,
+    /// Rows dropped as duplicates of a row kept elsewhere.
+    pub duplicates: u64,
     /// What was found: format, encoding, delimiter, preamble, blank lines,
     /// the export profile, header problems.
     #[serde(flatten)]
@@ -122,6 +125,7 @@ impl FileSummary {
             path: path.to_string(),
             rows: 0,
             stages: Counts::default(),
+            duplicates: 0,
             input,
             columns,
             missing_fields: missing,
@@ -144,6 +148,50 @@ pub struct Disqualification {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct DedupSummary {
+    pub keys: Vec<&'static str>,
+    pub keep: Vec<&'static str>,
+    pub canonical_email: bool,
+    /// Distinct people among the usable rows that have a key.
+    pub people: u64,
+    pub distinct_keys: u64,
+}
+
+impl DedupSummary {
+    pub fn new(rules: &Compiled, index: &crate::dedup::Index) -> Self {
+        let spec = &rules.dedup;
+        DedupSummary {
+            keys: spec.keys.iter().map(|k| k.name()).collect(),
+            keep: spec.keep_names(),
+            canonical_email: spec.canonical_email,
+            people: index.people() as u64,
+            distinct_keys: index.distinct_keys() as u64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExclusionSummary {
+    #[serde(flatten)]
+    pub list: ListInfo,
+    /// Input rows disqualified because they match this list.
+    pub excluded_rows: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StateSummary {
+    pub path: String,
+    pub as_of: String,
+    /// Keys the state remembered before this run.
+    pub keys_before: u64,
+    /// Keys this run recorded (new or updated).
+    pub keys_written: u64,
+    pub only_changed: bool,
+    pub allow_downgrade: bool,
+    pub changes: Changes,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub schema: &'static str,
     pub leadsift_version: &'static str,
@@ -151,9 +199,20 @@ pub struct Summary {
     pub output_dir: String,
     pub jobs: usize,
     pub elapsed_seconds: f64,
+    /// Every row read: the five stage counts plus `duplicates`.
     pub rows_in: u64,
     pub stages: Counts,
+    /// Rows dropped as duplicates (in duplicates.csv).
+    pub duplicates: u64,
     pub files: Vec<FileSummary>,
+    /// How people were matched, when deduplication is on.
+    pub dedup: Option<DedupSummary>,
+    /// `--exclude` lists and the rows each held back.
+    pub exclusions: Vec<ExclusionSummary>,
+    /// `--state`: the file and how kept rows compare with the last run.
+    pub state: Option<StateSummary>,
+    #[serde(skip)]
+    pub changes: Changes,
     /// Reject kind -> rows; every kind is listed, zero or not.
     pub rejects: serde_json::Map<String, serde_json::Value>,
     pub unusable_reason: String,
@@ -181,7 +240,12 @@ impl Summary {
             elapsed_seconds: 0.0,
             rows_in: 0,
             stages: Counts::default(),
+            duplicates: 0,
             files: Vec::new(),
+            dedup: None,
+            exclusions: Vec::new(),
+            state: None,
+            changes: Changes::default(),
             rejects,
             unusable_reason: rules
                 .usable
@@ -211,12 +275,18 @@ impl Summary {
 
     /// Adds one chunk of processed rows from input `file`.
     pub fn add(&mut self, file: usize, c: &ChunkOut) {
-        let rows: u64 = c.stages.iter().sum();
+        let rows: u64 = c.stages.iter().sum::<u64>() + c.duplicates;
         self.rows_in += rows;
         self.stages.add(&c.stages);
+        self.duplicates += c.duplicates;
+        self.changes.add(&c.changes);
+        for (x, n) in self.exclusions.iter_mut().zip(&c.excluded) {
+            x.excluded_rows += n;
+        }
         let f = &mut self.files[file];
         f.rows += rows;
         f.stages.add(&c.stages);
+        f.duplicates += c.duplicates;
         for (k, n) in RejectKind::ALL.iter().zip(c.rejects) {
             if let Some(v) = self.rejects.get_mut(k.name()) {
                 *v = (v.as_u64().unwrap_or(0) + n).into();

@@ -393,8 +393,9 @@ proptest! {
         let stages: u64 = ["lead", "prospect", "opportunity", "disqualified", "rejected"]
             .iter()
             .map(|k| s["stages"][k].as_u64().unwrap_or(0))
-            .sum();
-        prop_assert_eq!(stages, n, "the stage counts add up to rows_in");
+            .sum::<u64>()
+            + s["duplicates"].as_u64().unwrap_or(0);
+        prop_assert_eq!(stages, n, "the stage counts and duplicates add up to rows_in");
         let blank = m.blank_top.len()
             + m.rows.iter().map(|r| r.blank_before.len()).sum::<usize>()
             + if m.final_line_end { m.blank_end.len() } else { 0 };

@@ -20,6 +20,8 @@ pub mod company;
 pub mod country;
 pub mod email;
 mod fold;
+
+pub(crate) use fold::ascii_lower;
 pub mod name;
 pub mod phone;
 pub mod title;

@@ -28,6 +28,18 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         ProgressMode::Never => false,
         ProgressMode::Auto => !args.quiet && std::io::stderr().is_terminal(),
     };
+    let as_of = match &args.as_of {
+        Some(d) => d
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})")))?,
+        None => jiff::ZonedDateTime::now().date(),
+    };
+    if args.excludes.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Error::Usage(
+            "--exclude reads files; standard input (`-`) is for the leads".into(),
+        ));
+    }
     let cfg = RunConfig {
         inputs: args.inputs.iter().map(|p| Source::new(p)).collect(),
         out_dir: &args.out,
@@ -37,6 +49,11 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         read: read_options(&args)?,
         pad_short: args.short_rows == ShortRows::Pad,
         keep_long: args.long_rows == LongRows::Keep,
+        excludes: args.excludes.iter().map(|p| Source::new(p)).collect(),
+        state: args.state.clone(),
+        only_changed: args.only_changed,
+        allow_downgrade: args.allow_downgrade,
+        as_of,
     };
     crate::interrupt::install()
         .map_err(|e| Error::Usage(format!("cannot catch SIGINT and SIGTERM: {e}")))?;
@@ -47,11 +64,28 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
             args.out.display()
         );
     }
-    let (summary, files) = pipeline::run(&compiled, cfg)?;
+    let started = jiff::Timestamp::now();
+    let inputs: Vec<String> = cfg.inputs.iter().map(|s| s.name.clone()).collect();
+    let pipeline::Finished {
+        summary,
+        files,
+        state,
+    } = pipeline::run(&compiled, cfg)?;
     if let Some(sig) = crate::interrupt::received() {
         return Err(Error::Interrupted(sig));
     }
+    // Outputs first, then the state: a state saved for outputs that were
+    // never written would make the next --only-changed run skip them.
     files.commit()?;
+    if let Some(st) = state {
+        st.commit(&crate::state::RunRecord {
+            started: started.to_string(),
+            as_of,
+            inputs: inputs.join("\n"),
+            rows: summary.rows_in,
+            keys_written: summary.state.as_ref().map_or(0, |s| s.keys_written),
+        })?;
+    }
     summary.write(&args.out)?;
     if !args.quiet {
         summary.print();

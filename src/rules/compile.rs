@@ -17,6 +17,8 @@ use super::eval::{Cond, Finder, NumX, TextX};
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
 use super::{Origin, Stage};
+use crate::dedup::spec::KEEP_NAMES;
+use crate::dedup::{Criterion, DedupSpec, ExcludeBy, KeyFields, KeyKind, Order, KEY_KINDS};
 use crate::input::aliases;
 
 /// The BANT marks a rule can set, in the order of their bits.
@@ -99,6 +101,10 @@ pub struct Compiled {
     pub country_slot: Option<usize>,
     /// Opportunity then prospect; `None` where the rules give no condition.
     pub stages: [(Option<Cond>, String); 2],
+    /// What keys are made of (see `dedup`).
+    pub key_fields: KeyFields,
+    /// `[dedup]` and `[exclude]`.
+    pub dedup: DedupSpec,
     pub warnings: Diagnostics,
 }
 
@@ -161,6 +167,8 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let rules = cx.rules();
     let stages = cx.stages();
     let (phone_region, clean_write) = cx.clean();
+    let key_fields = cx.key_fields();
+    let dedup = cx.dedup_spec();
     let needs_country = cx.derived.iter().any(|d| d.func.needs_region())
         || clean_write.iter().any(|(_, k)| *k == WriteKind::Phone);
     let country_slot = needs_country.then(|| cx.field_slot("country"));
@@ -213,6 +221,8 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         clean_write,
         country_slot,
         stages,
+        key_fields,
+        dedup,
         warnings: diags,
     })
 }
@@ -804,6 +814,122 @@ impl Ctx<'_, '_> {
             }
         }
         (region, write)
+    }
+
+    /// Registers the fields and cleaning calls that keys read.
+    fn key_fields(&mut self) -> KeyFields {
+        let email = self.field_slot("email");
+        let phone = self.field_slot("phone");
+        let company = self.field_slot("company");
+        KeyFields {
+            email: self.derive(CleanFn::CleanEmail, email),
+            email_valid: self.derive(CleanFn::ValidEmail, email),
+            phone: self.derive(CleanFn::PhoneE164, phone),
+            phone_valid: self.derive(CleanFn::ValidPhone, phone),
+            company: self.derive(CleanFn::CompanyKey, company),
+            first_name: self.field_slot("first_name"),
+            last_name: self.field_slot("last_name"),
+        }
+    }
+
+    /// `[dedup]` and `[exclude]`, with their defaults.
+    fn dedup_spec(&mut self) -> DedupSpec {
+        let raw = &self.raw.dedup;
+        let mut spec = DedupSpec::default();
+        let ctx = Some("[dedup]");
+        if let Some(keys) = &raw.keys {
+            spec.keys.clear();
+            for k in keys {
+                match KeyKind::from_name(k.value.trim()) {
+                    Some(kind) if spec.keys.contains(&kind) => self.rep.error(
+                        k.span.start,
+                        ctx,
+                        format!("key `{}` is listed twice", k.value),
+                    ),
+                    Some(kind) => spec.keys.push(kind),
+                    None => {
+                        let names: Vec<&str> = KEY_KINDS.iter().map(|k| k.name()).collect();
+                        self.rep.error(
+                            k.span.start,
+                            ctx,
+                            format!("unknown key `{}`; keys are: {}", k.value, names.join(", ")),
+                        )
+                    }
+                }
+            }
+        }
+        if let Some(keep) = &raw.keep {
+            spec.keep.clear();
+            let mut order: Option<&Text> = None;
+            for k in keep {
+                let name = k.value.trim();
+                if let Some(o) = order {
+                    self.rep.error(
+                        k.span.start,
+                        ctx,
+                        format!(
+                            "`{name}` comes after `{}`, which already decides every tie; put `first` or `last` at the end",
+                            o.value
+                        ),
+                    );
+                    continue;
+                }
+                let c = match name {
+                    "disqualified" => Criterion::Disqualified,
+                    "stage" => Criterion::Stage,
+                    "complete" => Criterion::Complete,
+                    "first" | "last" => {
+                        spec.order = if name == "first" {
+                            Order::First
+                        } else {
+                            Order::Last
+                        };
+                        order = Some(k);
+                        continue;
+                    }
+                    _ => {
+                        self.rep.error(
+                            k.span.start,
+                            ctx,
+                            format!(
+                                "unknown criterion `{name}` in keep; criteria are: {}",
+                                KEEP_NAMES.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                if spec.keep.contains(&c) {
+                    self.rep
+                        .error(k.span.start, ctx, format!("`{name}` is listed twice"));
+                } else {
+                    spec.keep.push(c);
+                }
+            }
+        }
+        spec.canonical_email = raw.canonical_email.unwrap_or(false);
+        spec.fill_empty = raw.fill_empty.unwrap_or(false);
+        if let Some(by) = &self.raw.exclude.by {
+            spec.exclude_by.clear();
+            for b in by {
+                match ExcludeBy::ALL
+                    .into_iter()
+                    .find(|x| x.name() == b.value.trim())
+                {
+                    Some(x) if !spec.exclude_by.contains(&x) => spec.exclude_by.push(x),
+                    Some(_) => {}
+                    None => self.rep.error(
+                        b.span.start,
+                        Some("[exclude]"),
+                        format!(
+                            "unknown match `{}`; lists can be matched by: email, phone, domain",
+                            b.value
+                        ),
+                    ),
+                }
+            }
+        }
+        spec
     }
 
     fn field_slot(&mut self, name: &str) -> usize {

@@ -268,6 +268,17 @@ impl Compiled {
         .cond(cond, scratch)
     }
 
+    /// The derived value `i` (a cleaning call) of a row, computed on first
+    /// use and shared with the rules through the row's memo.
+    pub fn derived_value<'r>(&'r self, row: &'r RowView<'r>, i: usize) -> &'r str {
+        Eval {
+            rules: self,
+            row,
+            verdict: None,
+        }
+        .derived(i)
+    }
+
     /// The text a field slot holds on a row (trimmed), for explanations.
     pub fn field_value<'r>(&self, row: &'r RowView, slot: usize) -> &'r str {
         row.field(slot)
@@ -280,7 +291,7 @@ struct Eval<'e> {
     verdict: Option<&'e Verdict>,
 }
 
-impl Eval<'_> {
+impl<'e> Eval<'e> {
     fn cond(&self, c: &Cond, s: &mut Scratch) -> bool {
         match c {
             Cond::Const(b) => *b,
@@ -344,7 +355,7 @@ impl Eval<'_> {
     }
 
     /// A derived value of the row, computed on first use.
-    fn derived(&self, i: usize) -> &str {
+    fn derived(&self, i: usize) -> &'e str {
         self.row.memo.get_or(i, || {
             let d = &self.rules.derived[i];
             let x = match d.input {

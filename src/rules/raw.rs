@@ -68,6 +68,25 @@ pub struct RawRules {
     pub rules: Vec<RawRule>,
     pub stages: Vec<(Text, Text)>,
     pub clean: RawClean,
+    pub dedup: RawDedup,
+    pub exclude: RawExclude,
+}
+
+/// The `[dedup]` section: how duplicate people are found and which record
+/// is kept. Absent keys take the documented defaults.
+#[derive(Debug, Clone, Default)]
+pub struct RawDedup {
+    pub span: Option<Range<usize>>,
+    pub keys: Option<Vec<Text>>,
+    pub keep: Option<Vec<Text>>,
+    pub canonical_email: Option<bool>,
+    pub fill_empty: Option<bool>,
+}
+
+/// The `[exclude]` section: how `--exclude` lists are matched.
+#[derive(Debug, Clone, Default)]
+pub struct RawExclude {
+    pub by: Option<Vec<Text>>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -82,6 +101,8 @@ const TOP_KEYS: &[&str] = &[
     "rule",
     "stages",
     "clean",
+    "dedup",
+    "exclude",
 ];
 
 /// Parses the TOML and walks it; problems go to `rep`.
@@ -113,6 +134,8 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
             "rule" => raw.rules = rules(value, rep),
             "stages" => raw.stages = string_table(value, rep, "[stages]"),
             "clean" => raw.clean = clean(value, rep),
+            "dedup" => raw.dedup = dedup(value, rep),
+            "exclude" => raw.exclude = exclude(value, rep),
             other => unknown_key(rep, key, other, TOP_KEYS, None),
         }
     }
@@ -310,6 +333,61 @@ fn clean(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawClean {
                 &["placeholders", "phone_region", "write"],
                 ctx,
             ),
+        }
+    }
+    out
+}
+
+fn boolean(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<bool> {
+    match v.get_ref() {
+        DeValue::Boolean(b) => Some(*b),
+        other => {
+            rep.error(
+                v.span().start,
+                ctx,
+                format!("expected true or false, found {}", type_name(other)),
+            );
+            None
+        }
+    }
+}
+
+fn dedup(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawDedup {
+    let mut out = RawDedup {
+        span: Some(v.span()),
+        ..RawDedup::default()
+    };
+    let Some(t) = table(v, rep, "[dedup]") else {
+        return out;
+    };
+    let ctx = Some("[dedup]");
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "keys" => out.keys = Some(strings(v, rep, ctx)),
+            "keep" => out.keep = Some(strings(v, rep, ctx)),
+            "canonical_email" => out.canonical_email = boolean(v, rep, ctx),
+            "fill_empty" => out.fill_empty = boolean(v, rep, ctx),
+            other => unknown_key(
+                rep,
+                k,
+                other,
+                &["keys", "keep", "canonical_email", "fill_empty"],
+                ctx,
+            ),
+        }
+    }
+    out
+}
+
+fn exclude(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawExclude {
+    let mut out = RawExclude::default();
+    let Some(t) = table(v, rep, "[exclude]") else {
+        return out;
+    };
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "by" => out.by = Some(strings(v, rep, Some("[exclude]"))),
+            other => unknown_key(rep, k, other, &["by"], Some("[exclude]")),
         }
     }
     out

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const STAGE_FILES: [&str; 5] = [
+/// Every data file of a run: the five stage files, then the duplicates.
+pub const STAGE_FILES: [&str; 6] = [
     "leads.csv",
     "prospects.csv",
     "opportunities.csv",
     "disqualified.csv",
     "rejected.csv",
+    "duplicates.csv",
 ];
 
 pub fn root() -> PathBuf {
@@ -70,7 +72,8 @@ pub fn leadsift(args: &[&str], stdin: Option<&[u8]>) -> Output {
     cmd.args(args)
         .current_dir(root())
         .env_remove("LEADSIFT_RULES")
-        .env_remove("LEADSIFT_OUT");
+        .env_remove("LEADSIFT_OUT")
+        .env_remove("LEADSIFT_STATE");
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -116,13 +119,17 @@ pub fn assert_accounted(run: &Run, expected_rows: u64) {
     ]
     .iter()
     .map(|k| stages[k].as_u64().unwrap())
-    .sum();
+    .sum::<u64>()
+        + s["duplicates"].as_u64().unwrap();
     assert_eq!(s["rows_in"].as_u64(), Some(expected_rows), "rows_in");
-    assert_eq!(sum, expected_rows, "stage counts add up to rows_in");
+    assert_eq!(
+        sum, expected_rows,
+        "stage counts and duplicates add up to rows_in"
+    );
     let written: usize = STAGE_FILES.iter().map(|f| run.rows(f).len()).sum();
     assert_eq!(
         written as u64, expected_rows,
-        "rows written over the five files"
+        "rows written over the five stage files and duplicates.csv"
     );
 }
 

@@ -1,0 +1,456 @@
+//! The same person in several rows: keys, clusters and the record kept.
+//!
+//! A row's keys are its normalised email, its phone in E.164 and its
+//! normalised first name + last name + company, each hashed with its kind
+//! (xxh3, 64 bits; see [`key_hash`]). Two rows are the same person when
+//! any configured key matches; matching is transitive, so the rows of one
+//! person form a cluster (a union-find over key hashes).
+//!
+//! The run is two passes over the input. Pass one evaluates every row and
+//! feeds [`Index::observe`] in input order: it keeps, per cluster, only the
+//! best row so far (its rank, position, key hashes, stage and score), so
+//! memory grows with the number of distinct keys and people, never with
+//! the size of the rows. Pass two evaluates the rows again and asks
+//! [`Index::decide`] whether each row is its cluster's survivor.
+
+mod keys;
+pub mod spec;
+
+pub use keys::{key_hash, KeyBuf, KeyFields};
+pub use spec::{Criterion, DedupSpec, ExcludeBy, KeyKind, Order, KEY_KINDS};
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::rules::Stage;
+
+/// Hasher for keys that are already hashes.
+#[derive(Default)]
+pub struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
+
+/// What pass one learns of a usable row.
+#[derive(Debug, Clone, Copy)]
+pub struct Fact {
+    /// Physical line of the record in its file.
+    pub line: u64,
+    /// Position in the run (0-based, across files).
+    pub row: u64,
+    /// Key hashes, by position in the configured key order; 0 = no key.
+    pub keys: [u64; 3],
+    /// Survivorship rank from the `keep` criteria: higher is better.
+    pub rank: u32,
+    pub stage: Stage,
+    pub score: i64,
+}
+
+/// A cluster's best row so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Best {
+    pub line: u64,
+    pub row: u64,
+    pub rank: u32,
+    /// The low 32 bits of the best row's key hashes (0 = none), to name
+    /// the key a dropped row shares with it.
+    pub keys: [u32; 3],
+    pub stage: Stage,
+    pub score: i64,
+}
+
+/// The clusters of a run.
+pub struct Index {
+    order: Order,
+    keys: HashedMap<u32>,
+    parent: Vec<u32>,
+    best: Vec<Best>,
+    /// Rows that took part (usable rows).
+    rows: u64,
+}
+
+/// What pass two does with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The person's kept record (or a person of one row).
+    Keep { cluster: Option<u32> },
+    /// A duplicate of the kept row `best`: `key` is the position (in the
+    /// configured order) of the key it shares with it, `None` when it is
+    /// linked only through other rows of the person.
+    Drop {
+        cluster: u32,
+        best: u64,
+        key: Option<usize>,
+    },
+}
+
+impl Index {
+    pub fn new(order: Order) -> Index {
+        Index {
+            order,
+            keys: HashedMap::default(),
+            parent: Vec::new(),
+            best: Vec::new(),
+            rows: 0,
+        }
+    }
+
+    fn find(&mut self, mut c: u32) -> u32 {
+        while self.parent[c as usize] != c {
+            let p = self.parent[c as usize];
+            self.parent[c as usize] = self.parent[p as usize];
+            c = p;
+        }
+        c
+    }
+
+    fn better(&self, a: &Best, b: &Best) -> bool {
+        match a.rank.cmp(&b.rank) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match self.order {
+                Order::First => a.row < b.row,
+                Order::Last => a.row > b.row,
+            },
+        }
+    }
+
+    /// Takes in one usable row, in input order. Returns the clusters that
+    /// were merged into the row's cluster (for callers that keep data per
+    /// cluster), then the row's cluster.
+    pub fn observe(&mut self, f: &Fact, merged: &mut Vec<u32>) -> Option<u32> {
+        self.rows += 1;
+        merged.clear();
+        let mut root: Option<u32> = None;
+        for &k in f.keys.iter().filter(|&&k| k != 0) {
+            if let Some(&c) = self.keys.get(&k) {
+                let r = self.find(c);
+                match root {
+                    None => root = Some(r),
+                    Some(r0) if r0 != r => {
+                        // Two people so far turn out to be one.
+                        let (keep, gone) = if r0 < r { (r0, r) } else { (r, r0) };
+                        self.parent[gone as usize] = keep;
+                        let (bk, bg) = (self.best[keep as usize], self.best[gone as usize]);
+                        if self.better(&bg, &bk) {
+                            self.best[keep as usize] = bg;
+                        }
+                        merged.push(gone);
+                        root = Some(keep);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if f.keys.iter().all(|&k| k == 0) {
+            return None;
+        }
+        let me = Best {
+            line: f.line,
+            row: f.row,
+            rank: f.rank,
+            keys: f.keys.map(|k| k as u32),
+            stage: f.stage,
+            score: f.score,
+        };
+        let c = match root {
+            Some(r) => {
+                if self.better(&me, &self.best[r as usize]) {
+                    self.best[r as usize] = me;
+                }
+                r
+            }
+            None => {
+                let c = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
+                self.parent.push(c);
+                self.best.push(me);
+                c
+            }
+        };
+        for &k in f.keys.iter().filter(|&&k| k != 0) {
+            self.keys.entry(k).or_insert(c);
+        }
+        Some(c)
+    }
+
+    /// Ends pass one: every cluster points straight at its root, so that
+    /// pass two can decide from many threads without changing anything.
+    pub fn finish(&mut self) {
+        for i in 0..self.parent.len() {
+            let r = self.find(i as u32);
+            self.parent[i] = r;
+        }
+    }
+
+    /// The root cluster of a key hash (after [`Index::finish`]).
+    pub fn cluster_of(&self, keys: &[u64; 3]) -> Option<u32> {
+        keys.iter()
+            .filter(|&&k| k != 0)
+            .find_map(|k| self.keys.get(k))
+            .map(|&c| self.parent[c as usize])
+    }
+
+    pub fn best(&self, cluster: u32) -> &Best {
+        &self.best[cluster as usize]
+    }
+
+    /// Whether row `row` with these keys is kept or dropped.
+    pub fn decide(&self, row: u64, keys: &[u64; 3]) -> Decision {
+        let Some(c) = self.cluster_of(keys) else {
+            return Decision::Keep { cluster: None };
+        };
+        let b = &self.best[c as usize];
+        if b.row == row {
+            return Decision::Keep { cluster: Some(c) };
+        }
+        let key = (0..3).find(|&i| keys[i] != 0 && keys[i] as u32 == b.keys[i]);
+        Decision::Drop {
+            cluster: c,
+            best: b.row,
+            key,
+        }
+    }
+
+    /// Root clusters (people with at least one key).
+    pub fn roots(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.parent.len() as u32).filter(|&i| self.parent[i as usize] == i)
+    }
+
+    pub fn people(&self) -> usize {
+        self.roots().count()
+    }
+
+    pub fn distinct_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Sets a cluster's stage (a stage held from an earlier run).
+    pub fn set_stage(&mut self, cluster: u32, stage: Stage) {
+        self.best[cluster as usize].stage = stage;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(row: u64, keys: [u64; 3], rank: u32) -> Fact {
+        Fact {
+            line: row + 2,
+            row,
+            keys,
+            rank,
+            stage: Stage::Lead,
+            score: 0,
+        }
+    }
+
+    fn run(order: Order, facts: &[Fact]) -> Index {
+        let mut ix = Index::new(order);
+        let mut merged = Vec::new();
+        for f in facts {
+            ix.observe(f, &mut merged);
+        }
+        ix.finish();
+        ix
+    }
+
+    #[test]
+    fn the_best_ranked_row_survives_then_the_first() {
+        let ix = run(
+            Order::First,
+            &[
+                fact(0, [1, 0, 0], 1),
+                fact(1, [1, 0, 0], 3),
+                fact(2, [1, 0, 0], 3),
+            ],
+        );
+        assert_eq!(
+            ix.decide(1, &[1, 0, 0]),
+            Decision::Keep { cluster: Some(0) }
+        );
+        assert_eq!(
+            ix.decide(0, &[1, 0, 0]),
+            Decision::Drop {
+                cluster: 0,
+                best: 1,
+                key: Some(0)
+            }
+        );
+        let ix = run(Order::Last, &[fact(0, [1, 0, 0], 3), fact(1, [1, 0, 0], 3)]);
+        assert_eq!(
+            ix.decide(1, &[1, 0, 0]),
+            Decision::Keep { cluster: Some(0) }
+        );
+    }
+
+    #[test]
+    fn a_row_sharing_two_keys_joins_two_people() {
+        // a: email 1; b: phone 2; c: email 1 + phone 2 -> one person.
+        let ix = run(
+            Order::First,
+            &[
+                fact(0, [1, 0, 0], 1),
+                fact(1, [0, 2, 0], 2),
+                fact(2, [1, 2, 0], 1),
+            ],
+        );
+        assert_eq!(ix.people(), 1);
+        assert_eq!(
+            ix.decide(1, &[0, 2, 0]),
+            Decision::Keep { cluster: Some(0) }
+        );
+        assert_eq!(
+            ix.decide(0, &[1, 0, 0]),
+            Decision::Drop {
+                cluster: 0,
+                best: 1,
+                key: None
+            }
+        );
+        assert_eq!(
+            ix.decide(2, &[1, 2, 0]),
+            Decision::Drop {
+                cluster: 0,
+                best: 1,
+                key: Some(1)
+            }
+        );
+    }
+
+    #[test]
+    fn rows_without_keys_are_people_of_their_own() {
+        let ix = run(Order::First, &[fact(0, [0, 0, 0], 1)]);
+        assert_eq!(ix.decide(0, &[0, 0, 0]), Decision::Keep { cluster: None });
+        assert_eq!(ix.people(), 0);
+    }
+}
+
+/// What an earlier run (the state file) knew of a person: the latest of
+/// what it knew of each of the person's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prior {
+    pub first_seen: jiff::civil::Date,
+    pub last_seen: jiff::civil::Date,
+    pub stage: Stage,
+    pub score: i64,
+}
+
+impl Prior {
+    /// Folds what another key of the same person says into this.
+    pub fn merge(&mut self, o: &Prior) {
+        let first = self.first_seen.min(o.first_seen);
+        if (o.last_seen, ladder(o.stage)) > (self.last_seen, ladder(self.stage)) {
+            *self = *o;
+        }
+        self.first_seen = first;
+    }
+}
+
+/// A stage's height on the ladder (lead < prospect < opportunity); 0 for
+/// disqualified and rejected, which are not on it.
+pub fn ladder(s: Stage) -> u32 {
+    match s {
+        Stage::Lead => 1,
+        Stage::Prospect => 2,
+        Stage::Opportunity => 3,
+        Stage::Disqualified | Stage::Rejected => 0,
+    }
+}
+
+/// How a kept row compares with the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Changed,
+    Unchanged,
+}
+
+impl Change {
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Where a person stands against the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// The stage written: today's, or the earlier one when held.
+    pub stage: Stage,
+    pub today: Stage,
+    pub held: bool,
+    pub change: Change,
+    pub prior: Option<Prior>,
+}
+
+/// Everything pass two needs to know about pass one.
+pub struct Plan {
+    pub index: Index,
+    /// Per root cluster, what the state file knew.
+    pub prior: HashedMap<Prior>,
+    /// The run position of each input file's first record.
+    pub file_base: Vec<u64>,
+    pub names: Vec<String>,
+    pub allow_downgrade: bool,
+}
+
+impl Plan {
+    /// The file index and the row within it (1-based) of a run position.
+    pub fn locate(&self, global: u64) -> (usize, u64) {
+        let f = self
+            .file_base
+            .partition_point(|&b| b <= global)
+            .saturating_sub(1);
+        (f, global - self.file_base[f] + 1)
+    }
+
+    /// Where a person stands: today's stage (its best row's), held at the
+    /// earlier stage when it would move down the ladder.
+    pub fn standing(&self, cluster: Option<u32>, today: Stage, score: i64) -> Standing {
+        let prior = cluster.and_then(|c| self.prior.get(&u64::from(c)).copied());
+        let Some(p) = prior else {
+            return Standing {
+                stage: today,
+                today,
+                held: false,
+                change: Change::New,
+                prior: None,
+            };
+        };
+        let held = !self.allow_downgrade && ladder(today) > 0 && ladder(p.stage) > ladder(today);
+        let stage = if held { p.stage } else { today };
+        let change = if stage != p.stage || score != p.score {
+            Change::Changed
+        } else {
+            Change::Unchanged
+        };
+        Standing {
+            stage,
+            today,
+            held,
+            change,
+            prior,
+        }
+    }
+}

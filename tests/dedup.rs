@@ -1,0 +1,355 @@
+//! Duplicates within a file and across files, survivorship, exclusion
+//! lists: what ends up in which file, and why.
+
+mod common;
+
+use common::{assert_accounted, run, run_stdin, write};
+
+const HEADER: &str = "First Name,Last Name,Email,Phone,Company,Job Title,Country,Notes\n";
+
+/// Day one of a trade show.
+fn day1() -> String {
+    format!(
+        "{HEADER}\
+Ana,Lima,Ana@Acme.de,+49 30 1234567,Acme GmbH,CTO,Germany,wants pricing\n\
+Bob,Stone,bob@initech.com,,Initech,Intern,USA,\n\
+Ana,Lima, ana@acme.de ,,Acme,Engineer,Germany,\n\
+Carl,Meyer,carl@globex.com,,Globex Inc.,VP Sales,USA,\n"
+    )
+}
+
+/// Day two: Ana again by phone (written the German way), Carl by name and
+/// company under another address, Dora twice in one file.
+fn day2() -> String {
+    format!(
+        "{HEADER}\
+ ana , LIMA ,ana.lima@gmail.com,030 1234567,ACME GmbH,CTO,Germany,\n\
+Carl,Meyer,c.meyer@globex.com,,Globex,VP Sales,USA,demo please\n\
+Dora,Ng,dora@hooli.com,,Hooli,Student,USA,\n\
+Dora,Ng,DORA@hooli.com ,,Hooli,Director,USA,call me\n"
+    )
+}
+
+fn by_email(r: &common::Run, file: &str) -> Vec<(String, String, String, String, String)> {
+    r.rows(file)
+        .into_iter()
+        .map(|row| {
+            (
+                row["Email"].clone(),
+                row["leadsift_match"].clone(),
+                row["leadsift_key"].clone(),
+                format!(
+                    "{}:{}",
+                    row["leadsift_kept_file"], row["leadsift_kept_line"]
+                ),
+                format!("{}:{}", row["leadsift_file"], row["leadsift_line"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_person_comes_out_once_in_the_best_record() {
+    let t = tempfile::tempdir().unwrap();
+    let a = write(t.path(), "day1.csv", day1().as_bytes());
+    let b = write(t.path(), "day2.csv", day2().as_bytes());
+    let r = run(&t.path().join("out"), &[&a, &b]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 8);
+    let s = r.summary();
+    assert_eq!(s["duplicates"], 4);
+    assert_eq!(s["dedup"]["people"], 4);
+    assert_eq!(s["files"][0]["duplicates"], 2);
+    assert_eq!(s["files"][1]["duplicates"], 2);
+    // Ana: the CTO asking for pricing (an opportunity) is kept; the
+    // engineer row (same email in other case, spaces) and the day-two row
+    // (same phone, 030 read as German) are dropped.
+    assert_eq!(r.column("opportunities.csv", "Email"), ["Ana@Acme.de"]);
+    assert_eq!(r.column("prospects.csv", "Email"), ["c.meyer@globex.com"]);
+    assert_eq!(r.column("leads.csv", "Email"), ["bob@initech.com"]);
+    // Dora: one record is a student (disqualified); a disqualification is
+    // about the person, so it is kept over the director row.
+    assert_eq!(r.column("disqualified.csv", "Email"), ["dora@hooli.com"]);
+    let dups = by_email(&r, "duplicates.csv");
+    let d1 = a.as_str();
+    let d2 = b.as_str();
+    let want = vec![
+        (
+            " ana@acme.de ".to_string(),
+            "email".to_string(),
+            "ana@acme.de".to_string(),
+            format!("{d1}:2"),
+            format!("{d1}:4"),
+        ),
+        (
+            "carl@globex.com".into(),
+            "name_company".into(),
+            "carl meyer|globex".into(),
+            format!("{d2}:3"),
+            format!("{d1}:5"),
+        ),
+        (
+            "ana.lima@gmail.com".into(),
+            "phone".into(),
+            "+49301234567".into(),
+            format!("{d1}:2"),
+            format!("{d2}:2"),
+        ),
+        (
+            "DORA@hooli.com ".into(),
+            "email".into(),
+            "dora@hooli.com".into(),
+            format!("{d2}:4"),
+            format!("{d2}:5"),
+        ),
+    ];
+    assert_eq!(dups, want);
+    let reasons = r.column("duplicates.csv", "leadsift_reasons");
+    assert!(
+        reasons[0].contains("the kept row reaches opportunity, this one lead"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[3].contains("disqualification holds for the person"));
+    assert_eq!(
+        r.column("duplicates.csv", "leadsift_kept_row"),
+        ["1", "2", "1", "3"]
+    );
+}
+
+#[test]
+fn on_a_tie_the_more_complete_then_the_first_row_is_kept() {
+    let t = tempfile::tempdir().unwrap();
+    let f = write(
+        t.path(),
+        "in.csv",
+        format!(
+            "{HEADER}\
+Eve,Park,eve@umbrella.com,,,,,\n\
+Eve,Park,eve@umbrella.com,,Umbrella,,USA,\n\
+Eve,Park,EVE@umbrella.com,,Umbrella,,USA,\n"
+        )
+        .as_bytes(),
+    );
+    let r = run(&t.path().join("out"), &[&f]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 3);
+    assert_eq!(r.column("leads.csv", "leadsift_line"), ["3"]);
+    assert_eq!(r.column("duplicates.csv", "leadsift_line"), ["2", "4"]);
+    // `keep = ["last"]`: the latest row wins whatever it holds.
+    let rules = write(
+        t.path(),
+        "last.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[dedup]\nkeys = [\"email\"]\nkeep = [\"last\"]\n",
+    );
+    let r = run(&t.path().join("out2"), &["-r", &rules, &f]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_eq!(r.column("leads.csv", "leadsift_line"), ["4"]);
+    assert_eq!(
+        r.column("duplicates.csv", "leadsift_reasons"),
+        [
+            "same email as the kept row; the kept row comes later",
+            "same email as the kept row; the kept row comes later"
+        ]
+    );
+}
+
+#[test]
+fn keys_and_their_order_come_from_the_rules() {
+    let t = tempfile::tempdir().unwrap();
+    let a = write(t.path(), "day1.csv", day1().as_bytes());
+    let b = write(t.path(), "day2.csv", day2().as_bytes());
+    // Email only: Ana's day-two row (another address) and Carl's are new
+    // people; the case-and-space variants still match.
+    let rules = write(
+        t.path(),
+        "email.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[dedup]\nkeys = [\"email\"]\n",
+    );
+    let r = run(&t.path().join("out"), &["-r", &rules, &a, &b]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 8);
+    assert_eq!(r.summary()["duplicates"], 2);
+    assert_eq!(
+        r.column("duplicates.csv", "leadsift_match"),
+        ["email", "email"]
+    );
+    // No keys: deduplication is off, nothing is dropped.
+    let off = write(
+        t.path(),
+        "off.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[dedup]\nkeys = []\n",
+    );
+    let r = run(&t.path().join("out2"), &["-r", &off, &a, &b]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 8);
+    assert_eq!(r.summary()["duplicates"], 0);
+    assert!(r.summary()["dedup"].is_null());
+}
+
+#[test]
+fn canonical_gmail_addresses_match_only_when_asked() {
+    let t = tempfile::tempdir().unwrap();
+    let f = write(
+        t.path(),
+        "in.csv",
+        b"email,company\nana.lima+expo@gmail.com,Acme\nanalima@googlemail.com,Acme\nana.lima@gmx.de,Acme\nanalima@gmx.de,Acme\n",
+    );
+    let plain = write(
+        t.path(),
+        "plain.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[dedup]\nkeys = [\"email\"]\n",
+    );
+    let r = run(&t.path().join("a"), &["-r", &plain, &f]);
+    assert_eq!(r.summary()["duplicates"], 0, "{}", r.stderr());
+    let canon = write(
+        t.path(),
+        "canon.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[dedup]\nkeys = [\"email\"]\ncanonical_email = true\n",
+    );
+    let r = run(&t.path().join("b"), &["-r", &canon, &f]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 4);
+    // gmail ignores dots and +tags; gmx.de does not.
+    assert_eq!(
+        r.column("duplicates.csv", "email"),
+        ["analima@googlemail.com"]
+    );
+    assert_eq!(
+        r.column("duplicates.csv", "leadsift_key"),
+        ["analima@gmail.com"]
+    );
+}
+
+#[test]
+fn the_same_bytes_for_any_number_of_threads_and_from_standard_input() {
+    let t = tempfile::tempdir().unwrap();
+    let mut text = String::from(HEADER);
+    for i in 0..9_000u32 {
+        // Every person three times: by email in another case, by phone.
+        let p = i % 3_000;
+        let email = if i % 3 == 1 {
+            format!("Person{p}@Example.COM")
+        } else {
+            format!("person{p}@example.com")
+        };
+        let title = ["CTO", "Engineer", "Director"][(i % 3) as usize];
+        text.push_str(&format!(
+            "P{p},Q{p},{email},+1 415 555 {:04},Co{p},{title},USA,\n",
+            p % 3_000
+        ));
+    }
+    let f = write(t.path(), "big.csv", text.as_bytes());
+    let one = t.path().join("one");
+    let two = t.path().join("two");
+    let r1 = run(&one, &["-j", "1", &f]);
+    let r2 = run(&two, &["-j", "2", &f]);
+    assert_eq!(r2.code(), 0, "{}", r2.stderr());
+    assert_eq!(r1.code(), 0, "{}", r1.stderr());
+    assert_accounted(&r1, 9_000);
+    assert_eq!(r1.summary()["duplicates"], 6_000);
+    for name in common::STAGE_FILES {
+        assert_eq!(
+            std::fs::read(one.join(name)).unwrap(),
+            std::fs::read(two.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Standard input is read twice through a temporary copy.
+    let three = t.path().join("three");
+    let r3 = run_stdin(&three, &["-j", "2", "-"], Some(text.as_bytes()));
+    assert_eq!(r3.code(), 0, "{}", r3.stderr());
+    assert_accounted(&r3, 9_000);
+    assert_eq!(
+        r3.column("duplicates.csv", "leadsift_line"),
+        r1.column("duplicates.csv", "leadsift_line")
+    );
+    let left: Vec<_> = std::fs::read_dir(&three)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".leadsift-tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary copy left behind: {left:?}");
+}
+
+#[test]
+fn exclusion_lists_hold_back_customers_by_email_phone_and_domain() {
+    let t = tempfile::tempdir().unwrap();
+    let a = write(t.path(), "day1.csv", day1().as_bytes());
+    let customers = write(
+        t.path(),
+        "customers.csv",
+        b"Account,Email Address,Website\nInitech,BOB@initech.com,\nGlobex,,https://www.globex.com/about\n",
+    );
+    let r = run(&t.path().join("out"), &["--exclude", &customers, &a]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 4);
+    let rows = r.rows("disqualified.csv");
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["Email"].as_str(), r["leadsift_reasons"].as_str()))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, "bob@initech.com");
+    assert!(
+        got[0].1.starts_with(&format!(
+            "excluded: email bob@initech.com is on {customers} line 2"
+        )),
+        "{}",
+        got[0].1
+    );
+    assert_eq!(got[1].0, "carl@globex.com");
+    assert!(
+        got[1].1.starts_with(&format!(
+            "excluded: domain globex.com is on {customers} line 3"
+        )),
+        "{}",
+        got[1].1
+    );
+    let s = r.summary();
+    assert_eq!(s["exclusions"][0]["excluded_rows"], 2);
+    assert_eq!(s["exclusions"][0]["rows"], 2);
+    assert_eq!(s["exclusions"][0]["unused_rows"], 0);
+    // Matching by email only: the domain entry no longer holds Carl back.
+    let rules = write(
+        t.path(),
+        "r.toml",
+        b"version = 1\n[usable]\nwhen = \"valid_email(email)\"\n[exclude]\nby = [\"email\"]\n",
+    );
+    let r = run(
+        &t.path().join("out2"),
+        &["-r", &rules, "--exclude", &customers, &a],
+    );
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_eq!(r.column("disqualified.csv", "Email"), ["bob@initech.com"]);
+}
+
+#[test]
+fn an_exclusion_list_without_a_column_to_match_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let a = write(t.path(), "day1.csv", day1().as_bytes());
+    let bad = write(t.path(), "list.csv", b"Name,Notes\nAna,vip\n");
+    let r = run(&t.path().join("out"), &["--exclude", &bad, &a]);
+    assert_ne!(r.code(), 0);
+    assert!(r.stderr().contains("list.csv"), "{}", r.stderr());
+    assert!(!t.path().join("out").join("summary.json").exists());
+}
+
+#[test]
+fn dedup_settings_are_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let rules = write(
+        t.path(),
+        "bad.toml",
+        b"version = 1\n[dedup]\nkeys = [\"email\", \"fax\"]\nkeep = [\"first\", \"stage\"]\nfill = true\n",
+    );
+    let out = common::leadsift(&["check", "-r", &rules], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown key `fax`; keys are: email, phone, name_company"),
+        "{err}"
+    );
+    assert!(err.contains("`stage` comes after `first`"), "{err}");
+    assert!(err.contains("unknown key `fill`"), "{err}");
+}

@@ -352,4 +352,16 @@ fn dedup_settings_are_checked() {
     );
     assert!(err.contains("`stage` comes after `first`"), "{err}");
     assert!(err.contains("unknown key `fill`"), "{err}");
+    let rules = write(
+        t.path(),
+        "fill.toml",
+        b"version = 1\n[dedup]\nfill_empty = true\n",
+    );
+    let out = common::leadsift(&["check", "-r", &rules], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("fill_empty = true is not available yet"),
+        "{err}"
+    );
 }

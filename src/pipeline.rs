@@ -14,7 +14,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::dedup::{HashedMap, Index, Plan, Prior};
+use crate::dedup::{Fill, HashedMap, Index, Plan, Prior};
 use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
@@ -222,26 +222,39 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                 file_base,
                 names: names.clone(),
                 allow_downgrade: cfg.allow_downgrade,
+                fills: HashedMap::default(),
             },
             counts,
         ));
-        // Pass two reads the same bytes the same way.
-        let mut read = cfg.read.clone();
-        for (i, s) in inputs.iter().enumerate() {
-            let mut opts = read.clone();
-            if let Some(e) = infos[i].late_encoding.as_ref().and_then(|l| l.get()) {
-                opts.encoding = Some(e);
+        if rules.dedup.fill_empty {
+            let again = reopen(&inputs, &infos, &headers, rules, &cfg.read)?;
+            let mut fills: HashedMap<Fill> = HashedMap::default();
+            if let Some((p, _)) = &plan_holder {
+                let mut ctx = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
+                ctx.exclusions = exclusions.as_ref();
+                ctx.pass = Pass::Fill;
+                ctx.plan = Some(p);
+                drive(
+                    again,
+                    &names,
+                    &files,
+                    &ctx,
+                    &pool,
+                    None,
+                    0,
+                    |file, chunk| {
+                        for (k, value, line) in chunk.fills {
+                            fills.entry(k).or_insert(Fill { value, file, line });
+                        }
+                        Ok(())
+                    },
+                )?;
             }
-            let o = input::open(s.clone(), rules, &opts)?;
-            if o.headers != headers[i] {
-                return Err(Error::Input(
-                    s.name.clone(),
-                    "the file changed while it was being read (its header is not the same on the second pass)".into(),
-                ));
+            if let Some((p, _)) = &mut plan_holder {
+                p.fills = fills;
             }
-            readers.push(o.records);
-            read = cfg.read.clone();
         }
+        readers = reopen(&inputs, &infos, &headers, rules, &cfg.read)?;
     }
     let plan = plan_holder.as_ref().map(|(p, _)| p);
     base.pass = Pass::Write;
@@ -334,6 +347,34 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
         files: stage_files,
         state,
     })
+}
+
+/// Opens the inputs again for another pass: the same bytes read the same
+/// way (an encoding settled late in the first pass is used from the start),
+/// and the same header, or the run fails.
+fn reopen(
+    inputs: &[Source],
+    infos: &[input::FileInfo],
+    headers: &[Vec<String>],
+    rules: &Compiled,
+    read: &ReadOptions,
+) -> Result<Vec<Box<dyn RecordSource>>, Error> {
+    let mut readers = Vec::with_capacity(inputs.len());
+    for (i, s) in inputs.iter().enumerate() {
+        let mut opts = read.clone();
+        if let Some(e) = infos[i].late_encoding.as_ref().and_then(|l| l.get()) {
+            opts.encoding = Some(e);
+        }
+        let o = input::open(s.clone(), rules, &opts)?;
+        if o.headers != headers[i] {
+            return Err(Error::Input(
+                s.name.clone(),
+                "the file changed while it was being read (its header is not the same on the next pass)".into(),
+            ));
+        }
+        readers.push(o.records);
+    }
+    Ok(readers)
 }
 
 fn fold_prior(prior: &mut HashedMap<Prior>, cluster: u64, p: &Prior) {

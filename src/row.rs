@@ -37,6 +37,9 @@ pub struct FileCtx {
 pub enum Pass {
     /// Evaluate and report each usable row's keys and rank; write nothing.
     Facts,
+    /// `fill_empty`: report the values duplicates hold for their kept
+    /// row's empty fields.
+    Fill,
     /// Evaluate and write.
     Write,
 }
@@ -119,6 +122,8 @@ pub struct ChunkOut {
     pub duplicates: u64,
     /// Pass one: the usable rows' keys and ranks, in order.
     pub facts: Vec<Fact>,
+    /// The fill pass: (fill key, value, line) offered by duplicates.
+    pub fills: Vec<(u64, String, u64)>,
     /// With `--state`: each key of each usable row, with its person's
     /// stage and score.
     pub seen: Vec<Seen>,
@@ -137,6 +142,7 @@ impl ChunkOut {
             stages: [0; 5],
             duplicates: 0,
             facts: Vec::new(),
+            fills: Vec::new(),
             seen: Vec::new(),
             excluded: Vec::new(),
             changes: Changes::default(),
@@ -356,9 +362,17 @@ impl Worker {
         }
         if run.pass == Pass::Facts {
             if spec.enabled() {
-                let complete = (0..rules.slots.len())
-                    .filter(|&s| !view.field(s).is_empty())
-                    .count() as u32;
+                let mut complete = 0;
+                let mut empty = 0u64;
+                for s in 0..rules.slots.len() {
+                    if view.field(s).is_empty() {
+                        if s < 64 {
+                            empty |= 1 << s;
+                        }
+                    } else {
+                        complete += 1;
+                    }
+                }
                 let disq = today == Stage::Disqualified;
                 out.facts.push(Fact {
                     line,
@@ -367,7 +381,25 @@ impl Worker {
                     rank: spec.rank(disq, dedup::ladder(today), complete),
                     stage: today,
                     score,
+                    empty,
                 });
+            }
+            return;
+        }
+        if run.pass == Pass::Fill {
+            if let Some(plan) = run.plan {
+                if let Decision::Drop { cluster, .. } = plan.index.decide(global, &self.keys.hash) {
+                    let want = plan.index.best(cluster).empty;
+                    for s in 0..rules.slots.len().min(64) {
+                        if want & (1 << s) != 0 && fillable(file, s) {
+                            let v = view.field(s);
+                            if !v.is_empty() {
+                                out.fills
+                                    .push((dedup::fill_key(cluster, s), v.to_string(), line));
+                            }
+                        }
+                    }
+                }
             }
             return;
         }
@@ -482,8 +514,26 @@ impl Worker {
                 st.today.name()
             ));
         }
+        let filled = match (run.plan, cluster) {
+            (Some(p), Some(c)) if spec.fill_empty => fills_for(p, c, file, rules.slots.len()),
+            _ => Vec::new(),
+        };
+        for (n, (slot, f)) in filled.iter().enumerate() {
+            self.text
+                .push_str(if self.text.is_empty() { "" } else { "; " });
+            if n == 0 {
+                self.text.push_str("filled from duplicates: ");
+            }
+            let p = run.plan.map_or("", |p| p.names[f.file].as_str());
+            self.text.push_str(&format!(
+                "{} from {p} line {}",
+                rules.slots[*slot].label, f.line
+            ));
+        }
         let w = &mut self.writers[stage.index()];
-        if run.rules.clean_write.is_empty() {
+        if !filled.is_empty() {
+            write_filled_inputs(w, &mut self.cell, run, file, rec, &view, &filled);
+        } else if run.rules.clean_write.is_empty() {
             write_inputs(w, &mut self.cell, run.sanitize, file, rec);
         } else {
             write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view);
@@ -572,6 +622,78 @@ impl Worker {
         let _ = w.write_field(row.to_string());
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
+    }
+}
+
+/// Whether a field slot has a column of its own in this file to fill.
+fn fillable(file: &FileCtx, slot: usize) -> bool {
+    matches!(
+        file.binding.get(slot),
+        Some(Bound::Column(_) | Bound::FirstOf(_))
+    )
+}
+
+/// The fills found for a kept row's empty fields, by slot.
+fn fills_for<'p>(
+    plan: &'p Plan,
+    cluster: u32,
+    file: &FileCtx,
+    slots: usize,
+) -> Vec<(usize, &'p dedup::Fill)> {
+    let empty = plan.index.best(cluster).empty;
+    (0..slots.min(64))
+        .filter(|&s| empty & (1 << s) != 0 && fillable(file, s))
+        .filter_map(|s| plan.fills.get(&dedup::fill_key(cluster, s)).map(|f| (s, f)))
+        .collect()
+}
+
+/// The input columns of a kept row with its empty fields filled from its
+/// duplicates (the first column of a field read from several), the rest
+/// as read (or cleaned, with `[clean] write`).
+fn write_filled_inputs(
+    w: &mut csv::Writer<Vec<u8>>,
+    cell: &mut Vec<u8>,
+    run: &RunCtx,
+    file: &FileCtx,
+    rec: &Record,
+    view: &RowView,
+    filled: &[(usize, &dedup::Fill)],
+) {
+    let target = |col: usize| {
+        filled.iter().find_map(|(slot, f)| {
+            let first = match file.binding.get(*slot) {
+                Some(Bound::Column(c)) => Some(*c),
+                Some(Bound::FirstOf(cs)) => cs.first().copied(),
+                _ => None,
+            };
+            (first == Some(col)).then_some(f.value.as_str())
+        })
+    };
+    let rules = run.rules;
+    let region = || {
+        let country = rules.country_slot.map_or("", |s| view.field(s));
+        derive::region(country, rules.phone_region.as_deref())
+    };
+    for col in &file.out_to_in {
+        if let Some(f) = col.and_then(target) {
+            write_cell(w, cell, run.sanitize, f.as_bytes());
+            continue;
+        }
+        let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
+        let kind = col.and_then(|c| file.clean_cols.get(c).copied().flatten());
+        let cleaned = kind.and_then(|k| {
+            let text = std::str::from_utf8(v).ok()?;
+            let region = if k == WriteKind::Phone {
+                region()
+            } else {
+                None
+            };
+            k.clean(text, region)
+        });
+        match cleaned {
+            Some(c) => write_cell(w, cell, run.sanitize, c.as_bytes()),
+            None => write_cell(w, cell, run.sanitize, v),
+        }
     }
 }
 

@@ -352,16 +352,53 @@ fn dedup_settings_are_checked() {
     );
     assert!(err.contains("`stage` comes after `first`"), "{err}");
     assert!(err.contains("unknown key `fill`"), "{err}");
-    let rules = write(
-        t.path(),
-        "fill.toml",
-        b"version = 1\n[dedup]\nfill_empty = true\n",
+}
+
+#[test]
+fn fill_empty_takes_missing_values_from_duplicates_and_never_overwrites() {
+    let t = tempfile::tempdir().unwrap();
+    // Day one has Carl's phone; his kept row (day two) does not.
+    let d1 = day1().replace("carl@globex.com,,", "carl@globex.com,+1 415 555 0100,");
+    let a = write(t.path(), "day1.csv", d1.as_bytes());
+    let b = write(t.path(), "day2.csv", day2().as_bytes());
+    let mut text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
+    text.push_str("\n[dedup]\nfill_empty = true\n");
+    // The rules' list files are found beside the rules file.
+    let dir = tempfile::tempdir_in(common::root().join("rules")).unwrap();
+    std::fs::create_dir(dir.path().join("lists")).unwrap();
+    for l in ["competitors.txt", "free_mail.txt", "disposable.txt"] {
+        std::fs::copy(
+            common::root().join("rules/lists").join(l),
+            dir.path().join("lists").join(l),
+        )
+        .unwrap();
+    }
+    let rules = dir.path().join("fill.toml");
+    std::fs::write(&rules, text).unwrap();
+    let r = run(
+        &t.path().join("out"),
+        &["-r", rules.to_str().unwrap(), &a, &b],
     );
-    let out = common::leadsift(&["check", "-r", &rules], None);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 8);
+    // Carl's kept row (day two) has no phone: day one's is filled in.
+    let carl = &r.rows("prospects.csv")[0];
+    assert_eq!(carl["Email"], "c.meyer@globex.com");
+    assert_eq!(carl["Phone"], "'+1 415 555 0100");
     assert!(
-        err.contains("fill_empty = true is not available yet"),
-        "{err}"
+        carl["leadsift_reasons"]
+            .ends_with(&format!("filled from duplicates: phone from {a} line 5")),
+        "{}",
+        carl["leadsift_reasons"]
     );
+    // Dora's kept (disqualified) row gets the note; its own title stays.
+    let dora = &r.rows("disqualified.csv")[0];
+    assert_eq!(dora["Notes"], "call me");
+    assert_eq!(dora["Job Title"], "Student");
+    // Ana's kept row has everything: nothing is overwritten.
+    let ana = &r.rows("opportunities.csv")[0];
+    assert_eq!(ana["Notes"], "wants pricing");
+    assert!(!ana["leadsift_reasons"].contains("filled"));
+    // The duplicates still hold their own values.
+    assert_eq!(r.rows("duplicates.csv").len(), 4);
 }

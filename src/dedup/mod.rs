@@ -57,6 +57,8 @@ pub struct Fact {
     pub rank: u32,
     pub stage: Stage,
     pub score: i64,
+    /// Field slots (the first 64) that are empty on this row.
+    pub empty: u64,
 }
 
 /// A cluster's best row so far.
@@ -70,6 +72,20 @@ pub struct Best {
     pub keys: [u32; 3],
     pub stage: Stage,
     pub score: i64,
+    pub empty: u64,
+}
+
+/// A value for an empty field of a kept row, from one of its duplicates.
+#[derive(Debug, Clone)]
+pub struct Fill {
+    pub value: String,
+    pub file: usize,
+    pub line: u64,
+}
+
+/// The key of a (person, field slot) pair in [`Plan::fills`].
+pub fn fill_key(cluster: u32, slot: usize) -> u64 {
+    (u64::from(cluster) << 8) | slot as u64
 }
 
 /// The clusters of a run.
@@ -165,6 +181,7 @@ impl Index {
             keys: f.keys.map(|k| k as u32),
             stage: f.stage,
             score: f.score,
+            empty: f.empty,
         };
         let c = match root {
             Some(r) => {
@@ -259,6 +276,7 @@ mod tests {
             rank,
             stage: Stage::Lead,
             score: 0,
+            empty: 0,
         }
     }
 
@@ -413,6 +431,9 @@ pub struct Plan {
     pub file_base: Vec<u64>,
     pub names: Vec<String>,
     pub allow_downgrade: bool,
+    /// `fill_empty`: values for the kept rows' empty fields, by
+    /// [`fill_key`].
+    pub fills: HashedMap<Fill>,
 }
 
 impl Plan {

@@ -909,14 +909,6 @@ impl Ctx<'_, '_> {
         }
         spec.canonical_email = raw.canonical_email.unwrap_or(false);
         spec.fill_empty = raw.fill_empty.unwrap_or(false);
-        if spec.fill_empty {
-            let at = raw.span.as_ref().map_or(0, |s| s.start);
-            self.rep.error(
-                at,
-                ctx,
-                "fill_empty = true is not available yet: the kept row is written as read (its duplicates are all in duplicates.csv)",
-            );
-        }
         if let Some(by) = &self.raw.exclude.by {
             spec.exclude_by.clear();
             for b in by {

@@ -90,5 +90,28 @@ pub fn describe(r: &Compiled) -> String {
         }
     }
     s.push_str("  lead         otherwise\n");
+    let d = &r.dedup;
+    if d.enabled() {
+        let keys: Vec<&str> = d.keys.iter().map(|k| k.name()).collect();
+        s.push_str(&format!(
+            "duplicates: same person by {}; kept by {}{}{}\n",
+            keys.join(", "),
+            d.keep_names().join(", "),
+            if d.canonical_email {
+                "; gmail dots and +tags ignored"
+            } else {
+                ""
+            },
+            if d.fill_empty {
+                "; empty fields filled from duplicates"
+            } else {
+                ""
+            },
+        ));
+    } else {
+        s.push_str("duplicates: not looked for ([dedup] keys = [])\n");
+    }
+    let by: Vec<&str> = d.exclude_by.iter().map(|b| b.name()).collect();
+    s.push_str(&format!("--exclude lists match by: {}\n", by.join(", ")));
     s
 }

@@ -543,6 +543,7 @@ fn check_describes_the_builtin_rules() {
         "decision-maker +25 fit [authority]",
         "opportunity  fit >= 40",
         "lead         otherwise",
+        "duplicates: same person by email, phone, name_company; kept by disqualified, stage, complete, first",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }

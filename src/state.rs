@@ -16,6 +16,8 @@
 //!   as the previous successful run left it. Dropping a [`State`] rolls back.
 //! - The in-memory map ([`State::keys`]) is the state before this run; the
 //!   upserts of this run go to the database only, never to the map.
+//! - Upserts are buffered and written in hash order, a million at a time;
+//!   the order of upserts of one key is kept.
 //! - One run at a time: `open` takes the write lock at once
 //!   (`BEGIN IMMEDIATE`) and fails at once when another run holds it.
 //!
@@ -73,6 +75,11 @@ pub const COMMIT_WAIT: Duration = Duration::from_secs(10);
 /// all over the table and its index; the default 2 MiB cache makes them spill
 /// to disk constantly. (See the timing test at the bottom.)
 const CACHE_KIB: i64 = 256 * 1024;
+/// Upserts buffered before they are written in hash order (about 60 bytes
+/// each plus the key text). Written in the order they come, at random places
+/// in the table, 5 million upserts took more than twice as long (see the
+/// timing test at the bottom).
+const PENDING: usize = 1 << 20;
 
 const CREATE: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -176,6 +183,7 @@ pub struct State {
     name: String,
     keys: Arc<Lookup>,
     as_of: Ymd,
+    pending: Pending,
 }
 
 impl fmt::Debug for State {
@@ -217,6 +225,7 @@ impl State {
             name,
             keys,
             as_of,
+            pending: Pending::default(),
         })
     }
 
@@ -251,33 +260,64 @@ impl State {
 
     /// Records one key in this run's transaction. A key seen again keeps the
     /// earlier first-seen date and takes this run's date, stage and score.
+    ///
+    /// Keys are buffered and written [`PENDING`] at a time in hash order, so
+    /// an error writing one (a full disk, say) may come from a later call or
+    /// from [`State::commit`]; the message names the key either way.
     pub fn upsert(&mut self, u: &KeyUpdate) -> Result<(), Error> {
         let first = match u.first_seen {
             Some(d) => Ymd::of(d)
-                .ok_or_else(|| self.bad_key(u, &format!("first-seen date {d} cannot be stored")))?
+                .ok_or_else(|| {
+                    key_error(
+                        &self.name,
+                        u.kind,
+                        u.key,
+                        &format!("first-seen date {d} cannot be stored"),
+                    )
+                })?
                 .min(self.as_of),
             None => self.as_of,
         };
+        self.pending.push(u, first);
+        if self.pending.rows.len() >= PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered upserts in the table's order (by `hash` as the
+    /// signed integer SQLite stores), so that they walk the table once
+    /// instead of jumping about it. The sort is stable: a key upserted twice
+    /// in a run ends as its last upsert left it.
+    fn flush(&mut self) -> Result<(), Error> {
+        let Pending { rows, text } = &mut self.pending;
+        rows.sort_by_key(|r| r.hash as i64);
         let mut stmt = self
             .conn
             .prepare_cached(UPSERT)
             .map_err(|e| fail(&self.name, "cannot prepare the key upsert", e))?;
-        stmt.execute(params![
-            u.hash as i64,
-            u.kind,
-            u.key,
-            first.as_str(),
-            self.as_of.as_str(),
-            u.stage.name(),
-            u.score
-        ])
-        .map_err(|e| self.bad_key(u, &format!("cannot record it: {e}")))?;
+        for r in rows.iter() {
+            let (kind, key) = (&text[r.kind.0..r.kind.1], &text[r.kind.1..r.key_end]);
+            stmt.execute(params![
+                r.hash as i64,
+                kind,
+                key,
+                r.first.as_str(),
+                self.as_of.as_str(),
+                r.stage.name(),
+                r.score
+            ])
+            .map_err(|e| key_error(&self.name, kind, key, &format!("cannot record it: {e}")))?;
+        }
+        rows.clear();
+        text.clear();
         Ok(())
     }
 
     /// Adds `run` to the `runs` table and commits. Only once this returns
     /// `Ok` has the file changed; on an error it is as it was.
-    pub fn commit(self, run: &RunRecord) -> Result<(), Error> {
+    pub fn commit(mut self, run: &RunRecord) -> Result<(), Error> {
+        self.flush()?;
         let as_of = Ymd::of(run.as_of).unwrap_or(self.as_of);
         let unsaved = |e| {
             fail(
@@ -300,9 +340,39 @@ impl State {
             .map_err(unsaved)?;
         self.conn.execute_batch("COMMIT").map_err(unsaved)
     }
+}
 
-    fn bad_key(&self, u: &KeyUpdate, what: &str) -> Error {
-        Error::Output(self.name.clone(), format!("{} `{}`: {what}", u.kind, u.key))
+/// Upserts waiting for [`State::flush`]; the texts share one buffer.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<PendingRow>,
+    text: String,
+}
+
+struct PendingRow {
+    hash: u64,
+    /// Where `kind` starts and ends in the text; `key` follows it.
+    kind: (usize, usize),
+    key_end: usize,
+    stage: Stage,
+    score: i64,
+    first: Ymd,
+}
+
+impl Pending {
+    fn push(&mut self, u: &KeyUpdate, first: Ymd) {
+        let start = self.text.len();
+        self.text.push_str(u.kind);
+        let kind = (start, self.text.len());
+        self.text.push_str(u.key);
+        self.rows.push(PendingRow {
+            hash: u.hash,
+            kind,
+            key_end: self.text.len(),
+            stage: u.stage,
+            score: u.score,
+            first,
+        });
     }
 }
 
@@ -314,6 +384,10 @@ impl Drop for State {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+fn key_error(name: &str, kind: &str, key: &str, what: &str) -> Error {
+    Error::Output(name.to_string(), format!("{kind} `{key}`: {what}"))
 }
 
 fn fail(name: &str, what: &str, e: rusqlite::Error) -> Error {
@@ -722,6 +796,36 @@ mod tests {
     }
 
     #[test]
+    fn a_key_upserted_twice_in_a_run_ends_as_the_last_upsert_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut s = State::open(&path, day("2024-01-10")).unwrap();
+        s.upsert(&update(u64::MAX, "ana@acme.de", Stage::Lead, 1))
+            .unwrap();
+        s.upsert(&update(1, "bo@acme.de", Stage::Lead, 1)).unwrap();
+        s.upsert(&update(u64::MAX, "ana@acme.de", Stage::Opportunity, 2))
+            .unwrap();
+        s.flush().unwrap();
+        s.upsert(&update(1, "bo@acme.de", Stage::Prospect, 3))
+            .unwrap();
+        s.upsert(&KeyUpdate {
+            first_seen: Some(day("2024-01-01")),
+            ..update(1, "bo@acme.de", Stage::Rejected, 4)
+        })
+        .unwrap();
+        s.commit(&record(day("2024-01-10"))).unwrap();
+        let s = State::open(&path, day("2024-01-11")).unwrap();
+        assert_eq!(
+            s.get(u64::MAX),
+            Some(&prev("2024-01-10", "2024-01-10", Stage::Opportunity, 2))
+        );
+        assert_eq!(
+            s.get(1),
+            Some(&prev("2024-01-01", "2024-01-10", Stage::Rejected, 4))
+        );
+    }
+
+    #[test]
     fn dropping_without_commit_leaves_the_file_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
@@ -740,6 +844,7 @@ mod tests {
             key.push_str(&format!("p{i}@acme.de"));
             s.upsert(&update(i, &key, Stage::Prospect, 1)).unwrap();
         }
+        s.flush().unwrap();
         drop(s);
         assert!(std::fs::read(&path).unwrap() == before, "the file changed");
         let s = State::open(&path, day("2024-01-12")).unwrap();
@@ -768,6 +873,7 @@ mod tests {
             s.upsert(&update(hash, &format!("p{i}@acme.de"), Stage::Lead, 1))
                 .unwrap();
         }
+        s.flush().unwrap();
         signal_hook::low_level::raise(signal_hook::consts::SIGKILL).unwrap();
     }
 

@@ -59,7 +59,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Date;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 
 use crate::error::Error;
 use crate::rules::Stage;
@@ -71,9 +71,10 @@ const SCHEMA: &str = "leadsift.state/1";
 const KEY_VERSION: &str = "1";
 /// How long the commit waits for readers (say a `sqlite3` shell) to let go.
 pub const COMMIT_WAIT: Duration = Duration::from_secs(10);
-/// Page cache for this connection, in KiB. Random-hash upserts touch pages
-/// all over the table and its index; the default 2 MiB cache makes them spill
-/// to disk constantly. (See the timing test at the bottom.)
+/// Page cache for this connection, in KiB, taken as needed: about the pages
+/// of 1.8 million keys. A run rewrites every page whose keys it sees again;
+/// pages that do not fit are read again from the file or written out early
+/// (with a journal sync each time). SQLite's default is 2 MiB.
 const CACHE_KIB: i64 = 256 * 1024;
 /// Upserts buffered before they are written in hash order (about 60 bytes
 /// each plus the key text). Written in the order they come, at random places
@@ -161,8 +162,7 @@ impl Hasher for KeyHasher {
         self.0 = n;
     }
 
-    // Only `u64` keys are used; this keeps other writes from hashing to one
-    // value all the same.
+    // Never called for `u64` keys; mixes the bytes in case it ever is.
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
@@ -209,8 +209,12 @@ impl State {
             )
         })?;
         refuse_foreign(path, &name)?;
-        let conn =
-            Connection::open(path).map_err(|e| fail(&name, "cannot open the state file", e))?;
+        // Not `Connection::open`: its flags read a path starting `file:` as a URI.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| fail(&name, "cannot open the state file", e))?;
         lock(&conn, &name)?;
         if is_blank(&conn, &name)? {
             conn.execute_batch(CREATE)
@@ -318,7 +322,6 @@ impl State {
     /// `Ok` has the file changed; on an error it is as it was.
     pub fn commit(mut self, run: &RunRecord) -> Result<(), Error> {
         self.flush()?;
-        let as_of = Ymd::of(run.as_of).unwrap_or(self.as_of);
         let unsaved = |e| {
             fail(
                 &self.name,
@@ -331,7 +334,7 @@ impl State {
                 "INSERT INTO runs(started, as_of, inputs, rows, keys_written) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     run.started,
-                    as_of.as_str(),
+                    run.as_of.to_string(),
                     run.inputs,
                     i64::try_from(run.rows).unwrap_or(i64::MAX),
                     i64::try_from(run.keys_written).unwrap_or(i64::MAX)
@@ -396,7 +399,7 @@ fn fail(name: &str, what: &str, e: rusqlite::Error) -> Error {
 
 fn not_state(name: &str, why: &str) -> Error {
     Error::Usage(format!(
-        "{name}: not a leadsift state file ({why}); nothing in it was changed. Give --state a new file name, leadsift creates it"
+        "{name}: not a leadsift state file ({why}); nothing in it was changed; give --state a new file name and leadsift creates it"
     ))
 }
 
@@ -660,7 +663,7 @@ mod tests {
         }
     }
 
-    fn message(r: Result<State, Error>) -> Error {
+    fn refusal(r: Result<State, Error>) -> Error {
         r.expect_err("the state file should have been refused")
     }
 
@@ -934,7 +937,7 @@ mod tests {
         let path = dir.path().join("state.db");
         let first = State::open(&path, day("2024-01-10")).unwrap();
         let started = std::time::Instant::now();
-        let e = message(State::open(&path, day("2024-01-10")));
+        let e = refusal(State::open(&path, day("2024-01-10")));
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "it waited for the lock"
@@ -947,11 +950,11 @@ mod tests {
         State::open(&path, day("2024-01-10")).unwrap();
     }
 
-    /// `open` refuses `bytes` as a state file, with a message naming it and
+    /// `open` refuses the file at `path`, with a message naming it and
     /// saying `why`, and leaves it as it was.
     fn refused(path: &Path, why: &str) {
         let before = std::fs::read(path).unwrap();
-        let e = message(State::open(path, day("2024-01-10")));
+        let e = refusal(State::open(path, day("2024-01-10")));
         assert!(matches!(e, Error::Usage(_)), "{e:?}");
         let text = e.to_string();
         assert!(
@@ -1031,7 +1034,7 @@ mod tests {
                 .unwrap()
                 .execute_batch(&format!("UPDATE seen SET {set};"))
                 .unwrap();
-            let e = message(State::open(&path, day("2024-01-11")));
+            let e = refusal(State::open(&path, day("2024-01-11")));
             let text = e.to_string();
             assert!(matches!(e, Error::Output(..)), "{e:?}");
             assert!(text.contains("row for email `ana@acme.de`"), "{text}");

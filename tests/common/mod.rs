@@ -139,3 +139,16 @@ pub fn write(dir: &Path, name: &str, text: &[u8]) -> String {
     std::fs::write(&p, text).expect("write fixture");
     p.to_str().expect("utf-8").to_string()
 }
+
+/// Names of the temporary files (`.leadsift-tmp-*`) in `dir`, sorted.
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with(".leadsift-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}

@@ -69,6 +69,7 @@ fn export(rows: usize, seed: u64) -> Vec<u8> {
         "\"line one\nline two\"",
     ];
     let mut rng = Rng(seed);
+    let mut prev = String::new();
     let mut s = String::with_capacity(rows * 100);
     s.push_str("email,company,title,company_size,notes,demo_requested\n");
     for i in 0..rows {
@@ -77,9 +78,13 @@ fn export(rows: usize, seed: u64) -> Vec<u8> {
         let pick = |shift: u32, n: usize| ((r >> shift) % n as u64) as usize;
         let email = if pick(0, 23) == 0 {
             String::new()
+        } else if i % 7 == 6 {
+            // The previous row's person again, in capitals: a duplicate.
+            prev.to_uppercase()
         } else {
             format!("lead{seed}x{i}@{}", domains[pick(8, domains.len())])
         };
+        prev = email.clone();
         let extra = if pick(16, 101) == 0 { ",surplus" } else { "" };
         s.push_str(&format!(
             "{email},Company {i},{},{},{},{}{extra}\n",

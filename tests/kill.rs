@@ -8,7 +8,8 @@
 //! random delay, or, every fourth time, as soon as its first output has
 //! been renamed into place. After each kill:
 //! - every stage file is byte for byte its previous version or the new
-//!   one, never a truncated or mixed file;
+//!   one, never a truncated or mixed file, and a new version is a new
+//!   file (inode) renamed into place, not the old one rewritten;
 //! - `summary.json` (renamed last) is A's or B's, and when it is the new
 //!   one, every stage file is the new one too;
 //! - SIGTERM ends the run with 143 and leaves everything as it was (or the
@@ -24,6 +25,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -138,6 +140,10 @@ impl References {
         };
         [Version::A, Version::B].into_iter().find(is)
     }
+}
+
+fn inode(dir: &Path, file: &str) -> u64 {
+    std::fs::metadata(dir.join(file)).expect("an output").ino()
 }
 
 fn normalised(mut summary: serde_json::Value) -> serde_json::Value {
@@ -298,6 +304,7 @@ fn killed_runs_leave_each_output_old_or_new_never_partial() {
     let out = t.path().join("out");
     complete_run(&out, &inputs[0]);
     let mut now: BTreeMap<&str, Version> = outputs().map(|f| (f, Version::A)).collect();
+    let mut inodes: BTreeMap<&str, u64> = outputs().map(|f| (f, inode(&out, f))).collect();
     for f in outputs() {
         assert_eq!(refs.version_of(&out, f), Some(Version::A), "{f}: first run");
     }
@@ -334,6 +341,14 @@ fn killed_runs_leave_each_output_old_or_new_never_partial() {
                 now[f]
             );
             found.insert(f, v.expect("checked"));
+            // A new version must be a new file renamed into place: one
+            // rewritten in place could have been seen, or left, half done
+            // by a kill a few microseconds off.
+            let ino = inode(&out, f);
+            if found[f] != now[f] {
+                assert_ne!(ino, inodes[f], "{what}: {f} was rewritten in place");
+            }
+            inodes.insert(f, ino);
         }
         let all = |v: Version| found.values().all(|&x| x == v);
         match end {

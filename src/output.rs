@@ -32,16 +32,24 @@ impl AtomicFile {
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile, Error> {
         let target = dir.join(name);
         let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
-        let tmp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(&format!("-{name}"))
-            .tempfile_in(dir)
-            .map_err(|e| {
-                Error::Output(
-                    target.display().to_string(),
-                    format!("cannot create a temporary file: {e}"),
-                )
-            })?;
+        let suffix = format!("-{name}");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(&suffix);
+        // Temporary files are private (0600) by default, and the rename
+        // would keep that: outputs are made as any new file is (0666 less
+        // the umask), so that a CRM import running as another user can
+        // read them.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(|e| {
+            Error::Output(
+                target.display().to_string(),
+                format!("cannot create a temporary file: {e}"),
+            )
+        })?;
         Ok(AtomicFile {
             target,
             out: BufWriter::with_capacity(1 << 20, tmp),

@@ -933,3 +933,22 @@ fn owasp_payloads_are_written_as_the_golden_file_says() {
         .collect();
     assert_eq!(raw.column("leads.csv", "notes"), payloads);
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_permissions_of_any_new_file_not_private_ones() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempdir().unwrap();
+    let out = t.path().join("out");
+    let input = write(t.path(), "in.csv", b"email\na@acme.io\n");
+    let r = run(&out, &[&input]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    // A file made the ordinary way, under the same umask.
+    let plain = t.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let want = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+    for f in STAGE_FILES.iter().chain(&["summary.json"]) {
+        let mode = std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, want, "{f}: {mode:o}, a new file gets {want:o}");
+    }
+}

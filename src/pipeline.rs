@@ -27,6 +27,12 @@ use crate::summary::{DedupSummary, FileSummary, StateSummary, Summary};
 
 /// Records per batch handed to the workers.
 const BATCH: usize = 16 * 1024;
+/// Bytes of record data after which a batch is closed before it holds
+/// [`BATCH`] records, so that large records do not make large batches.
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// A recycled record keeps buffers up to this size; larger ones (grown for
+/// one large record) are given back.
+const KEEP_BUFFER: usize = 1024 * 1024;
 /// Records per parallel work item within a batch.
 const CHUNK: usize = 512;
 /// Batches in flight between the threads.
@@ -486,7 +492,16 @@ where
                 file: batch.file,
                 chunks,
             };
-            let _ = recycle_tx.try_send(std::mem::take(&mut batch.records));
+            let mut spent = std::mem::take(&mut batch.records);
+            for r in &mut spent[..batch.len] {
+                if r.data.capacity() > KEEP_BUFFER {
+                    r.data = Vec::new();
+                }
+                if r.raw.capacity() > KEEP_BUFFER {
+                    r.raw = Vec::new();
+                }
+            }
+            let _ = recycle_tx.try_send(spent);
             if out_tx.send(done).is_err() {
                 eval_result = Err(Error::Output("output".into(), "the writer stopped".into()));
                 break;
@@ -529,9 +544,13 @@ fn read_all(
             let mut records = recycle.try_recv().unwrap_or_default();
             records.resize_with(BATCH, Record::default);
             let mut len = 0;
-            while len < BATCH {
+            let mut held = 0;
+            while len < BATCH && held < BATCH_BYTES {
                 match rdr.next_record(&mut records[len]) {
-                    Ok(true) => len += 1,
+                    Ok(true) => {
+                        held += records[len].data_len + records[len].raw.len();
+                        len += 1;
+                    }
                     Ok(false) => break,
                     Err(e) => {
                         return Err(Error::Input(
@@ -557,7 +576,7 @@ fn read_all(
             if tx.send(batch).is_err() {
                 return Ok(counts);
             }
-            if len < BATCH {
+            if len < BATCH && held < BATCH_BYTES {
                 break;
             }
         }

@@ -105,15 +105,22 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             "--state remembers people by their keys, but the rules turn deduplication off ([dedup] keys = []); give keys or drop --state".into(),
         ));
     }
-    // Standard input can be read once: a two-pass run keeps a copy.
+    // Standard input and named pipes can be read once: a run that reads
+    // its inputs more than once keeps a copy.
     let mut inputs = cfg.inputs.clone();
-    let mut _spool = None;
+    let mut _spools = Vec::new();
     if two_pass {
-        if let Some(s) = inputs.iter_mut().find(|s| s.path.is_none()) {
-            let tmp = spool_stdin(cfg.out_dir)?;
-            s.path = Some(tmp.path().to_path_buf());
-            s.size = tmp.as_file().metadata().ok().map(|m| m.len());
-            _spool = Some(tmp);
+        for s in inputs.iter_mut() {
+            let once = match &s.path {
+                None => true,
+                Some(p) => std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+            };
+            if once {
+                let tmp = spool_once(cfg.out_dir, s)?;
+                s.path = Some(tmp.path().to_path_buf());
+                s.size = tmp.as_file().metadata().ok().map(|m| m.len());
+                _spools.push(tmp);
+            }
         }
     }
     let exclusions = if cfg.excludes.is_empty() {
@@ -392,25 +399,31 @@ fn fold_prior(prior: &mut HashedMap<Prior>, cluster: u64, p: &Prior) {
     }
 }
 
-/// Copies standard input to a temporary file in the output directory, so
-/// that a second pass can read it again (removed when the run ends, or
-/// by the next run if this one is killed).
-fn spool_stdin(dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
+/// Copies standard input or a named pipe to a temporary file in the output
+/// directory, so that a second pass can read it again (removed when the
+/// run ends, or by the next run if this one is killed).
+fn spool_once(dir: &Path, source: &Source) -> Result<tempfile::NamedTempFile, Error> {
     let prefix = format!("{}{}-", crate::output::TEMP_PREFIX, std::process::id());
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
-        .suffix("-stdin")
+        .suffix("-input")
         .tempfile_in(dir)
         .map_err(|e| {
             Error::Output(
                 dir.display().to_string(),
-                format!("cannot create a temporary copy of standard input: {e}"),
+                format!("cannot create a temporary copy of {}: {e}", source.name),
             )
         })?;
-    std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut()).map_err(|e| {
+    let copied = match &source.path {
+        None => std::io::copy(&mut std::io::stdin().lock(), tmp.as_file_mut()),
+        Some(p) => {
+            std::fs::File::open(p).and_then(|mut f| std::io::copy(&mut f, tmp.as_file_mut()))
+        }
+    };
+    copied.map_err(|e| {
         Error::Input(
-            "<stdin>".into(),
-            format!("cannot copy standard input for the second pass: {e}"),
+            source.name.clone(),
+            format!("cannot copy it for the second pass: {e}"),
         )
     })?;
     Ok(tmp)

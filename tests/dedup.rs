@@ -402,3 +402,26 @@ fn fill_empty_takes_missing_values_from_duplicates_and_never_overwrites() {
     // The duplicates still hold their own values.
     assert_eq!(r.rows("duplicates.csv").len(), 4);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_and_copied_for_the_second_pass() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("leads.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(&fifo, b"email\na@acme.io\nA@acme.io\nb@acme.io\n").unwrap();
+        })
+    };
+    let r = run(&t.path().join("out"), &[fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 3);
+    assert_eq!(r.column("duplicates.csv", "email"), ["A@acme.io"]);
+}

@@ -128,6 +128,7 @@ impl Exclusions {
             let memo_len = rules.derived.len();
             let mut memo = crate::rules::derive::Memo::new(memo_len);
             let width = opened.headers.len();
+            let by_list = x.by.clone();
             loop {
                 match opened.records.next_record(&mut rec) {
                     Ok(true) => {}
@@ -152,7 +153,7 @@ impl Exclusions {
                     decimal_comma: false,
                 };
                 let mut found = 0;
-                for by in x.by.clone() {
+                for &by in &by_list {
                     let v = match by {
                         ExcludeBy::Email => x.email_of(&rules, &view),
                         ExcludeBy::Phone => phone_of(&rules, &view),
@@ -235,10 +236,6 @@ impl Exclusions {
             }
         }
         None
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 

@@ -1,10 +1,14 @@
 //! The run: read records in batches on one thread, evaluate each batch in
-//! parallel, write from one thread in input order.
+//! parallel, hand the results on in input order to one thread.
 //!
-//! Memory is bounded by the batch size times the few batches in flight, not
-//! by the input. Rows are serialised by the workers into per-chunk buffers
-//! and appended by the writer in order, so the output bytes are the same for
-//! any number of threads.
+//! With deduplication on, the inputs are read twice (three times with
+//! `fill_empty`): the first pass only reports each usable row's keys and
+//! rank to the bookkeeping in `dedup`, the last one writes. Memory is
+//! bounded by the batch size (in records and in bytes) times the few
+//! batches in flight, plus the per-person bookkeeping; not by the input.
+//! Rows are serialised by the workers into per-chunk buffers and appended
+//! by the writer in order, so the output bytes are the same for any number
+//! of threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

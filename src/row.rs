@@ -407,10 +407,10 @@ impl Worker {
         if let Some(plan) = run.plan {
             match plan.index.decide(global, &self.keys.hash) {
                 Decision::Keep { cluster: c } => cluster = c,
-                Decision::Drop { cluster, best, key } => {
+                Decision::Drop { cluster, key, .. } => {
                     self.note_seen(run, plan, Some(cluster), out);
                     let found = Found {
-                        best,
+                        cluster,
                         key,
                         line,
                         row,
@@ -531,12 +531,10 @@ impl Worker {
             ));
         }
         let w = &mut self.writers[stage.index()];
-        if !filled.is_empty() {
-            write_filled_inputs(w, &mut self.cell, run, file, rec, &view, &filled);
-        } else if run.rules.clean_write.is_empty() {
+        if filled.is_empty() && run.rules.clean_write.is_empty() {
             write_inputs(w, &mut self.cell, run.sanitize, file, rec);
         } else {
-            write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view);
+            write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view, &filled);
         }
         let _ = w.write_field(stage.name());
         for t in &v.totals {
@@ -647,60 +645,10 @@ fn fills_for<'p>(
         .collect()
 }
 
-/// The input columns of a kept row with its empty fields filled from its
-/// duplicates (the first column of a field read from several), the rest
-/// as read (or cleaned, with `[clean] write`).
-fn write_filled_inputs(
-    w: &mut csv::Writer<Vec<u8>>,
-    cell: &mut Vec<u8>,
-    run: &RunCtx,
-    file: &FileCtx,
-    rec: &Record,
-    view: &RowView,
-    filled: &[(usize, &dedup::Fill)],
-) {
-    let target = |col: usize| {
-        filled.iter().find_map(|(slot, f)| {
-            let first = match file.binding.get(*slot) {
-                Some(Bound::Column(c)) => Some(*c),
-                Some(Bound::FirstOf(cs)) => cs.first().copied(),
-                _ => None,
-            };
-            (first == Some(col)).then_some(f.value.as_str())
-        })
-    };
-    let rules = run.rules;
-    let region = || {
-        let country = rules.country_slot.map_or("", |s| view.field(s));
-        derive::region(country, rules.phone_region.as_deref())
-    };
-    for col in &file.out_to_in {
-        if let Some(f) = col.and_then(target) {
-            write_cell(w, cell, run.sanitize, f.as_bytes());
-            continue;
-        }
-        let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
-        let kind = col.and_then(|c| file.clean_cols.get(c).copied().flatten());
-        let cleaned = kind.and_then(|k| {
-            let text = std::str::from_utf8(v).ok()?;
-            let region = if k == WriteKind::Phone {
-                region()
-            } else {
-                None
-            };
-            k.clean(text, region)
-        });
-        match cleaned {
-            Some(c) => write_cell(w, cell, run.sanitize, c.as_bytes()),
-            None => write_cell(w, cell, run.sanitize, v),
-        }
-    }
-}
-
-/// A dropped duplicate: the run position of the row kept instead, the key
+/// A dropped duplicate: the person (cluster) whose kept row it loses to, the key
 /// they share, and where the duplicate is.
 struct Found {
-    best: u64,
+    cluster: u32,
     key: Option<usize>,
     line: u64,
     row: u64,
@@ -722,16 +670,15 @@ fn duplicate(
     found: &Found,
 ) {
     let Found {
-        best,
+        cluster,
         key,
         line,
         row,
         own,
     } = *found;
     let spec = &run.rules.dedup;
-    let c = plan.index.cluster_of(&keys.hash);
-    let b = c.map(|c| *plan.index.best(c));
-    let (kept_file, kept_row) = plan.locate(best);
+    let b = *plan.index.best(cluster);
+    let (kept_file, kept_row) = plan.locate(b.row);
     let (kind, value) = match key {
         Some(i) => (spec.keys[i].name(), keys.text[i].as_str()),
         None => {
@@ -749,45 +696,43 @@ fn duplicate(
             "the same person as the kept row through other rows (no key in common with it directly)",
         ),
     }
-    if let Some(b) = b {
-        let why = if b.stage == Stage::Disqualified && own != Stage::Disqualified {
-            "the kept row is disqualified, and a disqualification holds for the person".to_string()
-        } else if dedup::ladder(b.stage) != dedup::ladder(own)
-            && spec.keep.contains(&dedup::Criterion::Stage)
-        {
-            format!(
-                "the kept row reaches {}, this one {}",
-                b.stage.name(),
-                own.name()
-            )
-        } else {
-            let complete = (0..run.rules.slots.len())
-                .filter(|&s| !view.field(s).is_empty())
-                .count();
-            match spec.order {
-                dedup::Order::First if spec.keep.contains(&dedup::Criterion::Complete) => format!(
-                    "the kept row is as good or more complete (this one has {complete} fields filled) or comes first"
-                ),
-                dedup::Order::Last if spec.keep.contains(&dedup::Criterion::Complete) => format!(
-                    "the kept row is as good or more complete (this one has {complete} fields filled) or comes later"
-                ),
-                dedup::Order::First => "the kept row comes first".to_string(),
-                dedup::Order::Last => "the kept row comes later".to_string(),
-            }
-        };
-        text.push_str("; ");
-        text.push_str(&why);
-    }
+    let why = if b.stage == Stage::Disqualified && own != Stage::Disqualified {
+        "the kept row is disqualified, and a disqualification holds for the person".to_string()
+    } else if dedup::ladder(b.stage) != dedup::ladder(own)
+        && spec.keep.contains(&dedup::Criterion::Stage)
+    {
+        format!(
+            "the kept row reaches {}, this one {}",
+            b.stage.name(),
+            own.name()
+        )
+    } else {
+        let complete = (0..run.rules.slots.len())
+            .filter(|&s| !view.field(s).is_empty())
+            .count();
+        match spec.order {
+            dedup::Order::First if spec.keep.contains(&dedup::Criterion::Complete) => format!(
+                "the kept row is as good or more complete (this one has {complete} fields filled) or comes first"
+            ),
+            dedup::Order::Last if spec.keep.contains(&dedup::Criterion::Complete) => format!(
+                "the kept row is as good or more complete (this one has {complete} fields filled) or comes later"
+            ),
+            dedup::Order::First => "the kept row comes first".to_string(),
+            dedup::Order::Last => "the kept row comes later".to_string(),
+        }
+    };
+    text.push_str("; ");
+    text.push_str(&why);
     if run.rules.clean_write.is_empty() {
         write_inputs(w, cell, run.sanitize, file, rec);
     } else {
-        write_cleaned_inputs(w, cell, run, file, rec, view);
+        write_cleaned_inputs(w, cell, run, file, rec, view, &[]);
     }
     let _ = w.write_field("duplicate");
     let _ = w.write_field(kind);
     write_cell(w, cell, run.sanitize, value.as_bytes());
     write_cell(w, cell, run.sanitize, plan.names[kept_file].as_bytes());
-    let _ = w.write_field(b.map_or(0, |b| b.line).to_string());
+    let _ = w.write_field(b.line.to_string());
     let _ = w.write_field(kept_row.to_string());
     write_cell(w, cell, run.sanitize, text.as_bytes());
     write_cell(w, cell, run.sanitize, file.name.as_bytes());
@@ -879,8 +824,9 @@ fn fill_name_parts(names: &mut [String], file: &FileCtx, view: &RowView) {
     }
 }
 
-/// The input columns with `[clean] write` applied: cleaned values where
-/// they can be cleaned, the rest as read.
+/// The input columns with `[clean] write` applied (cleaned values where
+/// they can be cleaned, the rest as read) and, for a kept row, its empty
+/// fields filled from its duplicates (into the field's first column).
 fn write_cleaned_inputs(
     w: &mut csv::Writer<Vec<u8>>,
     cell: &mut Vec<u8>,
@@ -888,13 +834,28 @@ fn write_cleaned_inputs(
     file: &FileCtx,
     rec: &Record,
     view: &RowView,
+    filled: &[(usize, &dedup::Fill)],
 ) {
     let rules = run.rules;
     let region = || {
         let country = rules.country_slot.map_or("", |s| view.field(s));
         derive::region(country, rules.phone_region.as_deref())
     };
+    let fill = |col: usize| {
+        filled.iter().find_map(|(slot, f)| {
+            let first = match file.binding.get(*slot) {
+                Some(Bound::Column(c)) => Some(*c),
+                Some(Bound::FirstOf(cs)) => cs.first().copied(),
+                _ => None,
+            };
+            (first == Some(col)).then_some(f.value.as_str())
+        })
+    };
     for col in &file.out_to_in {
+        if let Some(f) = col.and_then(fill) {
+            write_cell(w, cell, run.sanitize, f.as_bytes());
+            continue;
+        }
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         let kind = col.and_then(|c| file.clean_cols.get(c).copied().flatten());
         let cleaned = kind.and_then(|k| {

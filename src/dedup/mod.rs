@@ -94,8 +94,6 @@ pub struct Index {
     keys: HashedMap<u32>,
     parent: Vec<u32>,
     best: Vec<Best>,
-    /// Rows that took part (usable rows).
-    rows: u64,
 }
 
 /// What pass two does with a row.
@@ -120,7 +118,6 @@ impl Index {
             keys: HashedMap::default(),
             parent: Vec::new(),
             best: Vec::new(),
-            rows: 0,
         }
     }
 
@@ -148,7 +145,6 @@ impl Index {
     /// were merged into the row's cluster (for callers that keep data per
     /// cluster), then the row's cluster.
     pub fn observe(&mut self, f: &Fact, merged: &mut Vec<u32>) -> Option<u32> {
-        self.rows += 1;
         merged.clear();
         let mut root: Option<u32> = None;
         for &k in f.keys.iter().filter(|&&k| k != 0) {
@@ -252,15 +248,6 @@ impl Index {
 
     pub fn distinct_keys(&self) -> usize {
         self.keys.len()
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
-
-    /// Sets a cluster's stage (a stage held from an earlier run).
-    pub fn set_stage(&mut self, cluster: u32, stage: Stage) {
-        self.best[cluster as usize].stage = stage;
     }
 }
 

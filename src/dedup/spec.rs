@@ -135,12 +135,6 @@ impl DedupSpec {
         !self.keys.is_empty()
     }
 
-    /// Whether the survivor can be chosen as rows arrive (the earliest
-    /// row of one key kind): then one pass is enough.
-    pub fn streaming(&self) -> bool {
-        self.keep.is_empty() && self.order == Order::First && self.keys.len() == 1
-    }
-
     /// The `keep` list as written, for the summary.
     pub fn keep_names(&self) -> Vec<&'static str> {
         let mut v: Vec<&str> = self.keep.iter().map(|c| c.name()).collect();

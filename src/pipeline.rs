@@ -358,6 +358,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             changes: summary.changes,
         });
     }
+    summary.finish();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(Finished {
         summary,

@@ -132,7 +132,65 @@ pub struct ChunkOut {
     pub changes: Changes,
     pub rejects: [u64; RejectKind::ALL.len()],
     pub hits: Vec<u64>,
+    /// Rows whose rule hits were counted (the coverage denominator).
+    pub evaluated: u64,
     pub disqualified_by: Vec<u64>,
+    /// Rows per `source` value (as first spelt, keyed lowercased): the
+    /// five stages, then duplicates. Rows that could not be read count
+    /// under [`NOT_READ`].
+    pub sources: SourceCounts,
+    /// Kept lead, prospect and opportunity rows by total score.
+    pub scores: std::collections::BTreeMap<i64, u64>,
+}
+
+/// The `source` label of rows that could not be read into fields.
+pub const NOT_READ: &str = "(not read)";
+/// The `source` label of rows with no source.
+pub const NO_SOURCE: &str = "(none)";
+
+/// Stage counts per source value, in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct SourceCounts {
+    index: std::collections::HashMap<String, usize>,
+    pub rows: Vec<(String, [u64; 6])>,
+}
+
+impl SourceCounts {
+    /// Counts one row with source `value` in column `stage` (0-4 the
+    /// stages, 5 duplicates).
+    pub fn count(&mut self, value: &str, stage: usize) {
+        let value = if value.is_empty() { NO_SOURCE } else { value };
+        let key = value.to_lowercase();
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.rows.push((value.to_string(), [0; 6]));
+                self.index.insert(key, self.rows.len() - 1);
+                self.rows.len() - 1
+            }
+        };
+        self.rows[i].1[stage] += 1;
+    }
+
+    /// Adds another chunk's counts, keeping the first spelling seen.
+    pub fn merge(&mut self, other: &SourceCounts) {
+        for (v, counts) in &other.rows {
+            for (stage, n) in counts.iter().enumerate() {
+                if *n > 0 {
+                    let key = v.to_lowercase();
+                    let i = match self.index.get(&key) {
+                        Some(&i) => i,
+                        None => {
+                            self.rows.push((v.clone(), [0; 6]));
+                            self.index.insert(key, self.rows.len() - 1);
+                            self.rows.len() - 1
+                        }
+                    };
+                    self.rows[i].1[stage] += n;
+                }
+            }
+        }
+    }
 }
 
 impl ChunkOut {
@@ -148,7 +206,10 @@ impl ChunkOut {
             changes: Changes::default(),
             rejects: [0; RejectKind::ALL.len()],
             hits: vec![0; rules],
+            evaluated: 0,
             disqualified_by: vec![0; rules],
+            sources: SourceCounts::default(),
+            scores: Default::default(),
         }
     }
 }
@@ -250,7 +311,9 @@ impl Worker {
         if let Some(kind) = record.problem {
             let raw = escape_raw(&record.raw);
             let reason = std::mem::take(&mut record.message);
-            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+            self.reject(
+                run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+            );
             return;
         }
         self.text.clear();
@@ -282,7 +345,9 @@ impl Worker {
                 file.width
             );
             let raw = raw_text(record, 0);
-            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+            self.reject(
+                run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+            );
             return;
         }
         // The one UTF-8 check of the row: rules read the text it gives.
@@ -300,7 +365,9 @@ impl Worker {
                 );
                 let raw = raw_text(record, 0);
                 let kind = RejectKind::InvalidEncoding;
-                self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+                self.reject(
+                    run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+                );
                 return;
             }
         };
@@ -329,7 +396,9 @@ impl Worker {
         run.rules
             .evaluate(&view, &mut self.scratch, &mut self.verdict);
         let v = &self.verdict;
+        let rules = run.rules;
         if v.outcome == Outcome::Unusable {
+            let source = view.field(rules.source_slot).to_string();
             let reason = if note.is_empty() {
                 run.unusable_reason.clone()
             } else {
@@ -344,11 +413,11 @@ impl Worker {
                 line,
                 row,
                 "",
+                &source,
                 out,
             );
             return;
         }
-        let rules = run.rules;
         let excluded = run.exclusions.and_then(|x| x.check(rules, &view));
         let today = if excluded.is_some() {
             Stage::Disqualified
@@ -429,6 +498,7 @@ impl Worker {
                         &found,
                     );
                     out.duplicates += 1;
+                    out.sources.count(view.field(rules.source_slot), DUPLICATES);
                     return;
                 }
             }
@@ -461,10 +531,16 @@ impl Worker {
             if h.only_changed && st.change == Change::Unchanged {
                 c.not_written += 1;
                 out.stages[stage.index()] += 1;
+                out.sources
+                    .count(view.field(rules.source_slot), stage.index());
+                if stage != Stage::Disqualified {
+                    *out.scores.entry(score).or_default() += 1;
+                }
                 return;
             }
         }
         let v = &self.verdict;
+        out.evaluated += 1;
         for &i in &v.fired {
             out.hits[i] += 1;
         }
@@ -474,6 +550,11 @@ impl Worker {
             out.disqualified_by[i] += 1;
         }
         out.stages[stage.index()] += 1;
+        out.sources
+            .count(view.field(rules.source_slot), stage.index());
+        if stage != Stage::Disqualified {
+            *out.scores.entry(score).or_default() += 1;
+        }
         self.text.clear();
         if let (Some(hit), Some(x)) = (&excluded, run.exclusions) {
             self.text.push_str(&hit.reason(x));
@@ -596,6 +677,7 @@ impl Worker {
         line: u64,
         row: u64,
         raw: &str,
+        source: &str,
         out: &mut ChunkOut,
     ) {
         if run.pass == Pass::Facts {
@@ -603,8 +685,10 @@ impl Worker {
         }
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
-        let w = &mut self.writers[Stage::Rejected.index()];
         let malformed = kind.malformed();
+        let source = if malformed { NOT_READ } else { source };
+        out.sources.count(source, Stage::Rejected.index());
+        let w = &mut self.writers[Stage::Rejected.index()];
         if malformed {
             for _ in &file.out_to_in {
                 let _ = w.write_field(b"");

@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::exclude::ListInfo;
 use crate::input::{Bound, FileInfo};
 use crate::output::AtomicFile;
-use crate::row::{Changes, ChunkOut, RejectKind};
+use crate::row::{Changes, ChunkOut, RejectKind, SourceCounts};
 use crate::rules::{Compiled, Stage};
 
 pub const SCHEMA: &str = "leadsift.summary/1";
@@ -218,7 +220,78 @@ pub struct Summary {
     pub unusable_reason: String,
     pub disqualified: Vec<Disqualification>,
     pub rule_hits: Vec<RuleHits>,
+    /// Rules that never fired, and rules that fired on every row the rules
+    /// scored: both usually mean a mistake in the rules.
+    pub coverage: Coverage,
+    /// Rows per value of the `source` field, most rows first.
+    pub sources: Vec<SourceSummary>,
+    /// Total scores of the lead, prospect and opportunity rows.
+    pub scores: ScoreDistribution,
+    /// `--min-rows`, `--max-rejected`, ...: each gate given, and whether it
+    /// held.
+    pub gates: Vec<GateResult>,
+    #[serde(skip)]
+    source_counts: SourceCounts,
+    #[serde(skip)]
+    score_counts: BTreeMap<i64, u64>,
 }
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Rows whose rules were scored and counted in `rule_hits` (kept rows
+    /// that were not rejected, and not left out by `--only-changed`).
+    pub rows_scored: u64,
+    pub never_fired: Vec<String>,
+    pub fired_on_every_row: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    /// The value as first spelt (values are grouped ignoring case);
+    /// `(none)` for an empty source, `(not read)` for rows that could not
+    /// be read, `(other values)` for what is past the first 25.
+    pub source: String,
+    pub rows: u64,
+    pub stages: Counts,
+    pub duplicates: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScoreDistribution {
+    pub rows: u64,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub mean: Option<f64>,
+    /// Up to 12 equal-width ranges from `min` to `max`, both ends inclusive.
+    pub buckets: Vec<ScoreBucket>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreBucket {
+    pub from: i64,
+    pub to: i64,
+    pub rows: u64,
+}
+
+/// One threshold given on the command line and how the run measured up.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateResult {
+    /// The option as given: `--max-rejected 5%`.
+    pub gate: String,
+    /// What was measured, in the gate's unit (rows or percent).
+    pub actual: f64,
+    pub limit: f64,
+    /// `rows` or `percent`.
+    pub unit: &'static str,
+    pub passed: bool,
+    /// Exit status the run ends with when this gate fails.
+    pub exit_status: u8,
+    /// `5.3% of 1,200 rows rejected, over the limit of 5% by 0.3 points`.
+    pub message: String,
+}
+
+/// Most sources listed by name; the rest are summed.
+const MAX_SOURCES: usize = 25;
 
 impl Summary {
     pub fn new(rules: &Compiled, out_dir: &Path, jobs: usize) -> Self {
@@ -270,7 +343,69 @@ impl Summary {
                     hits: 0,
                 })
                 .collect(),
+            coverage: Coverage::default(),
+            sources: Vec::new(),
+            scores: ScoreDistribution::default(),
+            gates: Vec::new(),
+            source_counts: SourceCounts::default(),
+            score_counts: BTreeMap::new(),
         }
+    }
+
+    /// Works out what is derived from the counts: coverage, sources and
+    /// the score distribution. Called once, after the last chunk.
+    pub fn finish(&mut self) {
+        let scored = self.coverage.rows_scored;
+        self.coverage.never_fired = self
+            .rule_hits
+            .iter()
+            .filter(|h| h.hits == 0 && scored > 0)
+            .map(|h| h.id.clone())
+            .collect();
+        self.coverage.fired_on_every_row = self
+            .rule_hits
+            .iter()
+            .filter(|h| h.hits == scored && scored > 1)
+            .map(|h| h.id.clone())
+            .collect();
+        let mut rows: Vec<SourceSummary> = self
+            .source_counts
+            .rows
+            .iter()
+            .map(|(name, c)| {
+                let mut stages = Counts::default();
+                stages.add(&[c[0], c[1], c[2], c[3], c[4]]);
+                SourceSummary {
+                    source: name.clone(),
+                    rows: c.iter().sum(),
+                    stages,
+                    duplicates: c[5],
+                }
+            })
+            .collect();
+        // Most rows first; ties in order of first appearance (stable sort).
+        rows.sort_by_key(|r| std::cmp::Reverse(r.rows));
+        if rows.len() > MAX_SOURCES {
+            let rest = rows.split_off(MAX_SOURCES - 1);
+            let mut other = SourceSummary {
+                source: format!("(other values: {})", rest.len()),
+                rows: 0,
+                stages: Counts::default(),
+                duplicates: 0,
+            };
+            for r in rest {
+                other.rows += r.rows;
+                other.duplicates += r.duplicates;
+                other.stages.lead += r.stages.lead;
+                other.stages.prospect += r.stages.prospect;
+                other.stages.opportunity += r.stages.opportunity;
+                other.stages.disqualified += r.stages.disqualified;
+                other.stages.rejected += r.stages.rejected;
+            }
+            rows.push(other);
+        }
+        self.sources = rows;
+        self.scores = ScoreDistribution::of(&self.score_counts);
     }
 
     /// Adds one chunk of processed rows from input `file`.
@@ -291,6 +426,11 @@ impl Summary {
             if let Some(v) = self.rejects.get_mut(k.name()) {
                 *v = (v.as_u64().unwrap_or(0) + n).into();
             }
+        }
+        self.coverage.rows_scored += c.evaluated;
+        self.source_counts.merge(&c.sources);
+        for (score, n) in &c.scores {
+            *self.score_counts.entry(*score).or_default() += n;
         }
         for (h, n) in self.rule_hits.iter_mut().zip(&c.hits) {
             h.hits += n;
@@ -395,5 +535,60 @@ impl Summary {
     /// Prints the human summary on stderr.
     pub fn print(&self) {
         let _ = std::io::stderr().write_all(self.render(80).as_bytes());
+    }
+}
+
+impl ScoreDistribution {
+    /// Up to 12 equal-width buckets over the scores seen.
+    fn of(counts: &BTreeMap<i64, u64>) -> Self {
+        let (Some((&min, _)), Some((&max, _))) =
+            (counts.first_key_value(), counts.last_key_value())
+        else {
+            return ScoreDistribution::default();
+        };
+        let rows: u64 = counts.values().sum();
+        let sum: f64 = counts.iter().map(|(s, n)| *s as f64 * *n as f64).sum();
+        let span = (max - min + 1) as u64;
+        let width = span.div_ceil(12).max(1) as i64;
+        let mut buckets = Vec::new();
+        let mut from = min;
+        while from <= max {
+            let to = (from + width - 1).min(max);
+            let n = counts.range(from..=to).map(|(_, n)| n).sum();
+            buckets.push(ScoreBucket { from, to, rows: n });
+            from = to + 1;
+        }
+        ScoreDistribution {
+            rows,
+            min: Some(min),
+            max: Some(max),
+            mean: Some((sum / rows as f64 * 100.0).round() / 100.0),
+            buckets,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_buckets_cover_min_to_max() {
+        let counts: BTreeMap<i64, u64> = [(0, 5), (10, 2), (95, 1)].into_iter().collect();
+        let d = ScoreDistribution::of(&counts);
+        assert_eq!(d.rows, 8);
+        assert_eq!((d.min, d.max), (Some(0), Some(95)));
+        assert_eq!(d.buckets.first().map(|b| b.from), Some(0));
+        assert_eq!(d.buckets.last().map(|b| b.to), Some(95));
+        assert_eq!(d.buckets.iter().map(|b| b.rows).sum::<u64>(), 8);
+        assert!(d.buckets.len() <= 12);
+        let one: BTreeMap<i64, u64> = [(7, 3)].into_iter().collect();
+        let d = ScoreDistribution::of(&one);
+        assert_eq!(d.buckets.len(), 1);
+        assert_eq!(
+            (d.buckets[0].from, d.buckets[0].to, d.buckets[0].rows),
+            (7, 7, 3)
+        );
+        assert_eq!(ScoreDistribution::of(&BTreeMap::new()).rows, 0);
     }
 }

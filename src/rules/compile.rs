@@ -103,6 +103,9 @@ pub struct Compiled {
     pub stages: [(Option<Cond>, String); 2],
     /// What keys are made of (see `dedup`).
     pub key_fields: KeyFields,
+    /// The `source` field (trade show, web, referral, ...), counted per
+    /// stage in the summary.
+    pub source_slot: usize,
     /// `[dedup]` and `[exclude]`.
     pub dedup: DedupSpec,
     pub warnings: Diagnostics,
@@ -168,6 +171,8 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let stages = cx.stages();
     let (phone_region, clean_write) = cx.clean();
     let key_fields = cx.key_fields();
+    // Always read, for the summary's stage-by-source table.
+    let source_slot = cx.field_slot("source");
     let dedup = cx.dedup_spec();
     let needs_country = cx.derived.iter().any(|d| d.func.needs_region())
         || clean_write.iter().any(|(_, k)| *k == WriteKind::Phone);
@@ -222,6 +227,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         country_slot,
         stages,
         key_fields,
+        source_slot,
         dedup,
         warnings: diags,
     })

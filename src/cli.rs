@@ -6,15 +6,34 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The version and the commit it was built from (`--version`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LEADSIFT_COMMIT"),
+    ")"
+);
+
+/// The exit statuses, as `--help` shows them.
+pub const EXIT_STATUS: &str = "Exit status:
+  0        success
+  1        a runtime failure (unreadable input, unwritable output, --strict met a malformed row)
+  2        a usage or rules error
+  3        --min-rows not met          4  --max-rejected exceeded
+  5        --max-duplicates exceeded   6  --min-stage not met
+           (gates are checked after every output and the summary are written;
+           when several fail, the lowest status wins)
+  130/143  interrupted by SIGINT/SIGTERM (previous outputs kept)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "leadsift",
-    version,
+    version = VERSION,
     about = "Qualify sales lead exports into lead, prospect and opportunity files",
     propagate_version = true
 )]
 #[command(
-    after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error; 130/143 interrupted by SIGINT/SIGTERM (previous outputs kept)."
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,16 +43,42 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Qualify one or more CSV exports and write the stage files and a summary.
-    #[command(
-        after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json"
-    )]
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Validate a rules file and show what it defines.
     #[command(
         after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml"
     )]
     Check(CheckArgs),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Examples:\n  leadsift completions bash > ~/.local/share/bash-completion/completions/leadsift\n  leadsift completions zsh > ~/.zfunc/_leadsift\n  leadsift completions fish > ~/.config/fish/completions/leadsift.fish\n  leadsift completions powershell >> $PROFILE"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    #[command(
+        after_help = "Examples:\n  leadsift man | man -l -\n  leadsift man > /usr/local/share/man/man1/leadsift.1"
+    )]
+    Man,
 }
+
+const RUN_EXAMPLES: &str = "Examples:
+  leadsift run samples/webform.csv
+  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv
+  cat export.csv | leadsift run --json -q - > summary.json
+
+  # nightly: fail (status 4) if over 5% of rows are rejected, keep state
+  LEADSIFT_RULES=/etc/leadsift/b2b.toml LEADSIFT_OUT=/srv/leads/today \\
+    leadsift run -q --state /srv/leads/state.db --max-rejected 5% --min-rows 100 export.csv
+
+  # CI: check a file without writing anything
+  leadsift run --dry-run --strict --max-duplicates 10% leads.csv
+
+  # stream opportunities to another tool as JSON Lines (all files still written)
+  leadsift run --stdout opportunity --out-format jsonl leads.csv | jq -r .Email";
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -62,8 +107,42 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// Print the summary JSON on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stdout")]
     pub json: bool,
+    /// Read, qualify and summarise, but write no file: no stage files, no
+    /// summary files, no state (gates still set the exit status).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop at the first malformed row (status 1, nothing written) instead
+    /// of rejecting it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also stream this stage's rows to standard output, header first, as
+    /// they are qualified (its file is still written).
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub stdout: Option<StdoutStage>,
+    /// Format of the stage files and of --stdout.
+    #[arg(long, value_enum, default_value_t = OutFormat::Csv, value_name = "FORMAT")]
+    pub out_format: OutFormat,
+    /// Start CSV and TSV files with a UTF-8 byte-order mark, so that Excel
+    /// on Windows shows accents correctly.
+    #[arg(long)]
+    pub bom: bool,
+    /// Gate: fail with status 3 when fewer rows than this were read.
+    #[arg(long, value_name = "N", help_heading = "Gates")]
+    pub min_rows: Option<u64>,
+    /// Gate: fail with status 4 when more rows than this were rejected
+    /// (a count, or a share of the rows read: `5%`).
+    #[arg(long, value_name = "N|P%", help_heading = "Gates")]
+    pub max_rejected: Option<String>,
+    /// Gate: fail with status 5 when more rows than this were duplicates
+    /// (a count, or a share of the rows read: `10%`).
+    #[arg(long, value_name = "N|P%", help_heading = "Gates")]
+    pub max_duplicates: Option<String>,
+    /// Gate: fail with status 6 when a stage has fewer rows than this
+    /// (`opportunity=1`, `prospect=2%`); repeat for several stages.
+    #[arg(long, value_name = "STAGE=N|P%", help_heading = "Gates")]
+    pub min_stage: Vec<String>,
     /// Write cells exactly as read, without defusing spreadsheet formulas
     /// (for machine-to-machine use).
     #[arg(long)]
@@ -120,6 +199,26 @@ pub struct RunArgs {
     /// closed.
     #[arg(long, value_name = "LINES", default_value_t = 1000)]
     pub max_quoted_lines: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StdoutStage {
+    #[value(alias = "leads")]
+    Lead,
+    #[value(alias = "prospects")]
+    Prospect,
+    #[value(alias = "opportunities")]
+    Opportunity,
+    Disqualified,
+    Rejected,
+    Duplicates,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    Csv,
+    Tsv,
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

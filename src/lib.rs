@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod dedup;
 pub mod error;
 pub mod exclude;
+pub mod gates;
 pub mod input;
 pub mod interrupt;
 pub mod output;
@@ -41,6 +42,8 @@ where
     let result = match cli.command {
         Command::Run(a) => cmd::run::execute(*a),
         Command::Check(a) => cmd::check::execute(a),
+        Command::Completions { shell } => cmd::shell::completions(shell),
+        Command::Man => cmd::shell::man(),
     };
     match result {
         Ok(code) => code,

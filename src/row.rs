@@ -8,7 +8,7 @@
 use crate::dedup::{self, Change, Decision, Fact, KeyBuf, Plan};
 use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
-use crate::output::{sanitize, DUPLICATES};
+use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
@@ -67,6 +67,10 @@ pub struct RunCtx<'a> {
     pub keep_long: bool,
     /// The reasons-column entry of each rule, rendered once.
     pub labels: Vec<String>,
+    /// The format rows are written in.
+    pub format: Format,
+    /// With JSON Lines: each output's keys.
+    pub json: Vec<JsonHeader>,
     pub unusable_reason: String,
 }
 
@@ -87,6 +91,8 @@ impl<'a> RunCtx<'a> {
             pad_short,
             keep_long,
             labels,
+            format: Format::Csv,
+            json: Vec::new(),
             unusable_reason,
         }
     }
@@ -141,6 +147,9 @@ pub struct ChunkOut {
     pub sources: SourceCounts,
     /// Kept lead, prospect and opportunity rows by total score.
     pub scores: std::collections::BTreeMap<i64, u64>,
+    /// The line and reason of the chunk's first malformed row (for
+    /// `--strict`).
+    pub first_malformed: Option<(u64, String)>,
 }
 
 /// The `source` label of rows that could not be read into fields.
@@ -210,6 +219,7 @@ impl ChunkOut {
             disqualified_by: vec![0; rules],
             sources: SourceCounts::default(),
             scores: Default::default(),
+            first_malformed: None,
         }
     }
 }
@@ -268,11 +278,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(rules: &Compiled) -> Self {
+    pub fn new(run: &RunCtx) -> Self {
+        let rules = run.rules;
         Worker {
             scratch: Scratch::default(),
             verdict: Verdict::new(rules.groups.len()),
-            writers: (0..6).map(|_| new_writer()).collect(),
+            writers: (0..6).map(|_| run.format.writer()).collect(),
             text: String::new(),
             cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
@@ -282,12 +293,16 @@ impl Worker {
         }
     }
 
-    /// Moves what the writers hold into `out`.
-    pub fn drain_into(&mut self, out: &mut ChunkOut) {
+    /// Moves what the writers hold into `out`, as JSON Lines when the run
+    /// writes them.
+    pub fn drain_into(&mut self, run: &RunCtx, out: &mut ChunkOut) {
         for (i, w) in self.writers.iter_mut().enumerate() {
-            let full = std::mem::replace(w, new_writer());
+            let full = std::mem::replace(w, run.format.writer());
             if let Ok(bytes) = full.into_inner() {
-                out.bytes[i] = bytes;
+                out.bytes[i] = match run.json.get(i) {
+                    Some(head) if !bytes.is_empty() => csv_to_jsonl(&bytes, head),
+                    _ => bytes,
+                };
             }
         }
     }
@@ -680,6 +695,9 @@ impl Worker {
         source: &str,
         out: &mut ChunkOut,
     ) {
+        if kind.malformed() && out.first_malformed.is_none() {
+            out.first_malformed = Some((line, format!("{}: {reason}", kind.name())));
+        }
         if run.pass == Pass::Facts {
             return;
         }
@@ -823,10 +841,6 @@ fn duplicate(
     let _ = w.write_field(line.to_string());
     let _ = w.write_field(row.to_string());
     let _ = w.write_record(None::<&[u8]>);
-}
-
-fn new_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().from_writer(Vec::new())
 }
 
 /// Fields `from..` of a record joined with `,` (quoted as CSV where they

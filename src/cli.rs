@@ -43,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Qualify one or more CSV exports and write the stage files and a summary.
-    #[command(after_help = RUN_EXAMPLES)]
+    #[command(after_help = format!("{RUN_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Run(Box<RunArgs>),
     /// Validate a rules file and show what it defines.
     #[command(

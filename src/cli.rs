@@ -184,10 +184,17 @@ pub struct RunArgs {
     /// (opportunity > prospect > lead) instead of holding the earlier one.
     #[arg(long, requires = "state")]
     pub allow_downgrade: bool,
-    /// The run's date, YYYY-MM-DD, as recorded in the state file
-    /// [default: today].
+    /// The run's date, YYYY-MM-DD: what `days_since` and `decay` count
+    /// from, and what the state file records, so a nightly run can be
+    /// replayed exactly [default: today].
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// How numeric dates (`03/04/2025`) are read in fields whose order the
+    /// rules' `[dates]` does not declare: day first, month first or year
+    /// first [default: the rules' `[dates] order`; without one, such dates
+    /// are not read].
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrderArg>,
     /// Largest field, in bytes; a larger one rejects its row.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
     pub max_field_bytes: usize,
@@ -212,6 +219,24 @@ pub enum StdoutStage {
     Disqualified,
     Rejected,
     Duplicates,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+impl DateOrderArg {
+    pub fn order(self) -> crate::clean::date::DateOrder {
+        use crate::clean::date::DateOrder;
+        match self {
+            DateOrderArg::Dmy => DateOrder::Dmy,
+            DateOrderArg::Mdy => DateOrder::Mdy,
+            DateOrderArg::Ymd => DateOrder::Ymd,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -177,8 +177,8 @@ pub struct Layout {
     pub stage_extra: Vec<String>,
     pub rejected_extra: Vec<String>,
     pub duplicate_extra: Vec<String>,
-    /// Score groups (their totals follow the stage column).
-    pub groups: usize,
+    /// leadsift's columns that hold numbers (group totals, lines, rows).
+    pub numeric: std::collections::HashSet<String>,
 }
 
 /// The file dropped duplicates go to.
@@ -204,13 +204,20 @@ impl Layout {
             n
         };
         let mut stage_extra = vec![name("stage")];
+        let mut numeric = std::collections::HashSet::new();
         for g in &rules.groups {
             stage_extra.push(name(&g.name));
+            numeric.insert(stage_extra[stage_extra.len() - 1].clone());
+        }
+        if rules.grades.is_some() {
+            stage_extra.push(name("grade"));
         }
         for base in ["bant", "reasons", "file", "line", "row"] {
             stage_extra.push(name(base));
         }
         let n = stage_extra.len();
+        numeric.insert(stage_extra[n - 2].clone());
+        numeric.insert(stage_extra[n - 1].clone());
         let rejected_extra = vec![
             stage_extra[0].clone(),
             name("reject_kind"),
@@ -220,13 +227,16 @@ impl Layout {
             stage_extra[n - 1].clone(),
             name("raw"),
         ];
+        let (kept_line, kept_row) = (name("kept_line"), name("kept_row"));
+        numeric.insert(kept_line.clone());
+        numeric.insert(kept_row.clone());
         let duplicate_extra = vec![
             stage_extra[0].clone(),
             name("match"),
             name("key"),
             name("kept_file"),
-            name("kept_line"),
-            name("kept_row"),
+            kept_line,
+            kept_row,
             stage_extra[n - 4].clone(),
             stage_extra[n - 3].clone(),
             stage_extra[n - 2].clone(),
@@ -245,7 +255,7 @@ impl Layout {
             stage_extra,
             rejected_extra,
             duplicate_extra,
-            groups: rules.groups.len(),
+            numeric,
         }
     }
 
@@ -268,26 +278,9 @@ impl Layout {
             .header(i)
             .iter()
             .enumerate()
-            .map(|(c, _)| c >= self.input.len() && self.numeric_extra(i, c - self.input.len()))
+            .map(|(c, h)| c >= self.input.len() && self.numeric.contains(*h))
             .collect();
         JsonHeader { keys, numeric }
-    }
-
-    /// Whether leadsift's column `e` of output `i` holds a number.
-    fn numeric_extra(&self, i: usize, e: usize) -> bool {
-        if i == DUPLICATES {
-            // stage, match, key, kept_file, kept_line, kept_row, reasons,
-            // file, line, row
-            return matches!(e, 4 | 5 | 8 | 9);
-        }
-        if i == Stage::Rejected.index() {
-            // stage, kind, reason, file, line, row, raw
-            return matches!(e, 4 | 5);
-        }
-        // stage, groups..., bant, reasons, file, line, row, [extra],
-        // [change, previous_stage, first_seen]
-        let groups = self.groups;
-        (1..=groups).contains(&e) || e == groups + 4 || e == groups + 5
     }
 
     /// The header of output `i`: a stage file, or [`DUPLICATES`].

@@ -119,6 +119,57 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
     s
 }
 
+/// Counts a row in the grade grid.
+fn count_grade(rules: &Compiled, totals: &[i64], out: &mut ChunkOut) {
+    let Some(g) = &rules.grades else { return };
+    let at = |a: &crate::rules::Axis, t: i64| {
+        a.levels
+            .iter()
+            .position(|(_, min)| t >= *min)
+            .unwrap_or(a.levels.len())
+    };
+    if out.grades.is_empty() {
+        out.grades = vec![vec![0; g.engagement.levels.len() + 1]; g.fit.levels.len() + 1];
+    }
+    let (f, e) = (
+        at(&g.fit, totals[g.fit.group]),
+        at(&g.engagement, totals[g.engagement.group]),
+    );
+    out.grades[f][e] += 1;
+}
+
+/// The reasons entry of a fired rule with `decay`: its points on this row
+/// and why: `recent-visit +10 engagement (decay: 20 halved every 30 days,
+/// 30 days since last_activity)`.
+pub fn decayed_label(rules: &Compiled, i: usize, age: Option<i64>) -> String {
+    let r = &rules.rules[i];
+    let Some(d) = &r.decay else {
+        return rule_label(rules, r);
+    };
+    let mut s = r.id.clone();
+    for &(g, p) in &r.points {
+        let got = crate::rules::decayed_points(p, age, d.half_life);
+        s.push_str(&format!(" {got:+} {}", rules.groups[g].name));
+    }
+    let full: Vec<String> = r.points.iter().map(|(_, p)| p.to_string()).collect();
+    let why = match age {
+        None => format!("no date read in {}", d.field),
+        Some(a) if a < 0 => format!("{} is {} day(s) after the run's date", d.field, -a),
+        Some(a) => format!("{a} day(s) since {}", d.field),
+    };
+    s.push_str(&format!(
+        " (decay: {} halved every {} days, {why})",
+        full.join("/"),
+        d.half_life
+    ));
+    let rest = rule_label(rules, r);
+    // Marks and disqualification, as in the plain label.
+    if let Some(at) = rest.find(" [").or_else(|| rest.find(" disqualify:")) {
+        s.push_str(&rest[at..]);
+    }
+    s
+}
+
 /// The output of a run of consecutive records: serialised rows per stage
 /// file and the counts the summary needs.
 pub struct ChunkOut {
@@ -147,6 +198,9 @@ pub struct ChunkOut {
     pub sources: SourceCounts,
     /// Kept lead, prospect and opportunity rows by total score.
     pub scores: std::collections::BTreeMap<i64, u64>,
+    /// With `[grades]`: kept lead, prospect and opportunity rows per fit
+    /// grade (row) and engagement grade (column), best first.
+    pub grades: Vec<Vec<u64>>,
     /// The line and reason of the chunk's first malformed row (for
     /// `--strict`).
     pub first_malformed: Option<(u64, String)>,
@@ -220,6 +274,7 @@ impl ChunkOut {
             sources: SourceCounts::default(),
             scores: Default::default(),
             first_malformed: None,
+            grades: Vec::new(),
         }
     }
 }
@@ -550,6 +605,7 @@ impl Worker {
                     .count(view.field(rules.source_slot), stage.index());
                 if stage != Stage::Disqualified {
                     *out.scores.entry(score).or_default() += 1;
+                    count_grade(rules, &self.verdict.totals, out);
                 }
                 return;
             }
@@ -569,6 +625,7 @@ impl Worker {
             .count(view.field(rules.source_slot), stage.index());
         if stage != Stage::Disqualified {
             *out.scores.entry(score).or_default() += 1;
+            count_grade(rules, &v.totals, out);
         }
         self.text.clear();
         if let (Some(hit), Some(x)) = (&excluded, run.exclusions) {
@@ -578,7 +635,10 @@ impl Worker {
             if !self.text.is_empty() {
                 self.text.push_str("; ");
             }
-            self.text.push_str(&run.labels[i]);
+            match v.decayed.iter().find(|(r, _)| *r == i) {
+                Some(&(_, age)) => self.text.push_str(&decayed_label(rules, i, age)),
+                None => self.text.push_str(&run.labels[i]),
+            }
         }
         if !note.is_empty() {
             if !self.text.is_empty() {
@@ -635,6 +695,9 @@ impl Worker {
         let _ = w.write_field(stage.name());
         for t in &v.totals {
             let _ = w.write_field(t.to_string());
+        }
+        if let Some(g) = &rules.grades {
+            let _ = w.write_field(g.grade(&v.totals));
         }
         let bant: String = ['B', 'A', 'N', 'T']
             .iter()

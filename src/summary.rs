@@ -227,6 +227,9 @@ pub struct Summary {
     pub sources: Vec<SourceSummary>,
     /// Total scores of the lead, prospect and opportunity rows.
     pub scores: ScoreDistribution,
+    /// With `[grades]`: lead, prospect and opportunity rows by fit grade
+    /// and engagement grade.
+    pub grades: Option<GradeGrid>,
     /// `--min-rows`, `--max-rejected`, ...: each gate given, and whether it
     /// held.
     pub gates: Vec<GateResult>,
@@ -243,6 +246,18 @@ pub struct Coverage {
     pub rows_scored: u64,
     pub never_fired: Vec<String>,
     pub fired_on_every_row: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeGrid {
+    pub fit_group: String,
+    pub engagement_group: String,
+    /// Fit grades, best first (the grid's rows).
+    pub fit: Vec<String>,
+    /// Engagement grades, best first (the grid's columns).
+    pub engagement: Vec<String>,
+    /// `rows[f][e]`: rows graded `fit[f]` and `engagement[e]`.
+    pub rows: Vec<Vec<u64>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -346,6 +361,13 @@ impl Summary {
             coverage: Coverage::default(),
             sources: Vec::new(),
             scores: ScoreDistribution::default(),
+            grades: rules.grades.as_ref().map(|g| GradeGrid {
+                fit_group: rules.groups[g.fit.group].name.clone(),
+                engagement_group: rules.groups[g.engagement.group].name.clone(),
+                fit: g.fit.names().iter().map(|s| s.to_string()).collect(),
+                engagement: g.engagement.names().iter().map(|s| s.to_string()).collect(),
+                rows: vec![vec![0; g.engagement.levels.len() + 1]; g.fit.levels.len() + 1],
+            }),
             gates: Vec::new(),
             source_counts: SourceCounts::default(),
             score_counts: BTreeMap::new(),
@@ -428,6 +450,13 @@ impl Summary {
             }
         }
         self.coverage.rows_scored += c.evaluated;
+        if let Some(g) = &mut self.grades {
+            for (row, counts) in g.rows.iter_mut().zip(&c.grades) {
+                for (cell, n) in row.iter_mut().zip(counts) {
+                    *cell += n;
+                }
+            }
+        }
         self.source_counts.merge(&c.sources);
         for (score, n) in &c.scores {
             *self.score_counts.entry(*score).or_default() += n;

@@ -19,7 +19,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         &args.min_stage,
     )?;
     let output = output_options(&args)?;
-    let compiled = rules::load(args.rules.as_deref())?;
+    let mut compiled = rules::load(args.rules.as_deref())?;
     if !args.quiet && !compiled.warnings.items.is_empty() {
         eprintln!("{}", compiled.warnings);
     }
@@ -45,6 +45,10 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
             .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})")))?,
         None => jiff::ZonedDateTime::now().date(),
     };
+    compiled.as_of = as_of;
+    if let Some(o) = args.date_order {
+        compiled.date_order = Some(o.order());
+    }
     if args.excludes.iter().any(|p| p.as_os_str() == "-") {
         return Err(Error::Usage(
             "--exclude reads files; standard input (`-`) is for the leads".into(),

@@ -14,6 +14,7 @@ use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
+use crate::clean::date::{self, DateOrder};
 use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]
@@ -45,6 +46,9 @@ pub enum NumX {
     Group(usize),
     Total,
     MarkCount,
+    /// Days from the date in a text to `--as-of`, with the field's order
+    /// for numeric dates (else the run's).
+    DaysSince(TextX, Option<DateOrder>),
 }
 
 /// A compiled condition.
@@ -160,6 +164,9 @@ pub struct Verdict {
     pub marks: u8,
     /// Indexes of the rules that fired, in file order.
     pub fired: Vec<usize>,
+    /// Fired rules with `decay`: the rule and the age in days of its date
+    /// (`None`: no readable date, so no points).
+    pub decayed: Vec<(usize, Option<i64>)>,
 }
 
 impl Verdict {
@@ -170,6 +177,7 @@ impl Verdict {
             raw_totals: vec![0; groups],
             marks: 0,
             fired: Vec::new(),
+            decayed: Vec::new(),
         }
     }
 
@@ -186,6 +194,7 @@ impl Compiled {
     /// Evaluates every rule on one row.
     pub fn evaluate(&self, row: &RowView, scratch: &mut Scratch, v: &mut Verdict) {
         v.fired.clear();
+        v.decayed.clear();
         v.marks = 0;
         v.totals.iter_mut().for_each(|t| *t = 0);
         v.raw_totals.iter_mut().for_each(|t| *t = 0);
@@ -206,8 +215,17 @@ impl Compiled {
                 continue;
             }
             v.fired.push(i);
-            for &(g, p) in &rule.points {
-                v.raw_totals[g] += p;
+            if let Some(d) = &rule.decay {
+                let age = date::parse(row.field(d.slot), d.order.or(self.date_order))
+                    .map(|at| date::days_between(at, self.as_of));
+                v.decayed.push((i, age));
+                for &(g, p) in &rule.points {
+                    v.raw_totals[g] += decayed_points(p, age, d.half_life);
+                }
+            } else {
+                for &(g, p) in &rule.points {
+                    v.raw_totals[g] += p;
+                }
             }
             v.marks |= rule.marks;
             if rule.disqualify.is_some() && disqualified.is_none() {
@@ -282,6 +300,16 @@ impl Compiled {
     /// The text a field slot holds on a row (trimmed), for explanations.
     pub fn field_value<'r>(&self, row: &'r RowView, slot: usize) -> &'r str {
         row.field(slot)
+    }
+}
+
+/// `points` halved every `half_life` days of `age`, rounded half away from
+/// zero; all of them for a date in the future, none without a date.
+pub fn decayed_points(points: i64, age: Option<i64>, half_life: i64) -> i64 {
+    match age {
+        None => 0,
+        Some(a) if a <= 0 => points,
+        Some(a) => (points as f64 * 0.5f64.powf(a as f64 / half_life as f64)).round() as i64,
     }
 }
 
@@ -377,6 +405,10 @@ impl<'e> Eval<'e> {
             NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),
             NumX::Total => self.verdict.map(|v| v.totals.iter().sum::<i64>() as f64),
             NumX::MarkCount => self.verdict.map(|v| f64::from(v.marks.count_ones())),
+            NumX::DaysSince(t, order) => {
+                let d = date::parse(self.text(t), order.or(self.rules.date_order))?;
+                Some(date::days_between(d, self.rules.as_of) as f64)
+            }
         }
     }
 }
@@ -448,5 +480,22 @@ impl Cond {
             | Cond::InList(t, _)
             | Cond::Empty(t) => t.slots(d, out),
         }
+    }
+}
+
+#[cfg(test)]
+mod decay_tests {
+    use super::decayed_points;
+
+    #[test]
+    fn points_halve_every_half_life() {
+        assert_eq!(decayed_points(20, Some(0), 30), 20);
+        assert_eq!(decayed_points(20, Some(-4), 30), 20);
+        assert_eq!(decayed_points(20, Some(30), 30), 10);
+        assert_eq!(decayed_points(20, Some(60), 30), 5);
+        assert_eq!(decayed_points(20, Some(15), 30), 14);
+        assert_eq!(decayed_points(-10, Some(30), 30), -5);
+        assert_eq!(decayed_points(20, Some(3650), 30), 0);
+        assert_eq!(decayed_points(20, None, 30), 0);
     }
 }

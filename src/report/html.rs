@@ -214,7 +214,7 @@ fn label_width<'a>(labels: impl Iterator<Item = &'a str>) -> f64 {
         .map(|l| l.chars().count().min(LABEL_CHARS))
         .max()
         .unwrap_or(0);
-    (chars as f64 * 7.2 + 14.0).max(90.0)
+    (chars as f64 * 7.6 + 14.0).max(90.0)
 }
 
 fn svg_open(out: &mut String, title: &str, height: f64) {
@@ -244,9 +244,14 @@ fn bar_chart(out: &mut String, title: &str, bars: &[Bar], max: u64) {
             area * b.value as f64 / max as f64
         };
         out.push_str(&format!(
-            "<g><title>{}: {}</title><text class=\"label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            "<g><title>{}: {}</title><text class=\"label{}\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             esc(&b.label),
             esc(&b.note),
+            if matches!(b.class, "never" | "every") {
+                " flag"
+            } else {
+                ""
+            },
             lw - 8.0,
             y + 17.0,
             esc(&cut(&b.label))
@@ -440,6 +445,7 @@ nav a { color: #0969da; text-decoration: none; }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 4px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }
 th { background: var(--bg-soft); font-weight: 600; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tfoot td { border-top: 2px solid var(--fg); font-weight: 600; }
@@ -449,6 +455,7 @@ figcaption { color: var(--muted); font-size: 13px; }
 svg.chart { display: block; width: 100%; max-width: 880px; height: auto; font-family: inherit; }
 svg.chart text { font-size: 13px; fill: #1f2328; }
 svg.chart text.label { text-anchor: end; }
+svg.chart text.flag { fill: #9a6700; font-weight: 600; }
 svg.chart text.note { fill: #59636e; font-variant-numeric: tabular-nums; }
 svg.chart text.in { text-anchor: middle; fill: #ffffff; font-size: 12px; font-weight: 600; }
 svg.chart text.count { text-anchor: middle; font-size: 12px; }

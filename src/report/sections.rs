@@ -258,10 +258,15 @@ pub(super) fn by_file(s: &Summary) -> Section {
         })
         .collect();
     let chart = (s.files.len() > 1).then(|| "Stages by input file".to_string());
+    let blocks = if rows.is_empty() {
+        vec![Block::Para(vec![text("No input was read.")])]
+    } else {
+        breakdown("file", &rows, chart)
+    };
     Section {
         id: "files",
         title: "Stages by input file",
-        blocks: breakdown("file", &rows, chart),
+        blocks,
     }
 }
 

@@ -181,7 +181,7 @@ fn rules(out: &mut Vec<String>, s: &Summary, w: usize, p: &Paint) {
     ] {
         if !ids.is_empty() {
             let list: Vec<String> = ids.iter().map(|i| clean(i)).collect();
-            let text = format!("{what} (a mistake?): {}", list.join(", "));
+            let text = format!("{what} (usually a mistake): {}", list.join(", "));
             for line in wrap(&text, w, "", "  ") {
                 out.push(p.paint(YELLOW, &line));
             }
@@ -195,13 +195,17 @@ fn gates(out: &mut Vec<String>, s: &Summary, w: usize, p: &Paint) {
     }
     out.push(p.bold("gates:"));
     for g in &s.gates {
-        let text = format!(
-            "{}: {} ({} against {})",
-            clean(&g.gate),
-            clean(&g.message),
-            measure(g.actual, g.unit),
-            measure(g.limit, g.unit)
-        );
+        // The message says what was measured; without one, the numbers.
+        let said = if g.message.is_empty() {
+            format!(
+                "measured {}, limit {}",
+                measure(g.actual, g.unit),
+                measure(g.limit, g.unit)
+            )
+        } else {
+            clean(&g.message)
+        };
+        let text = format!("{}: {said}", clean(&g.gate));
         let (verdict, style) = if g.passed {
             ("passed", GREEN)
         } else {

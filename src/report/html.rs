@@ -135,18 +135,31 @@ fn table(out: &mut String, t: &Table) {
     out.push_str("</table></div>\n");
 }
 
+/// Whether `s` has a word so long that it may be broken anywhere (a URL,
+/// a deep path). Only such text gets `overflow-wrap: anywhere`: on all
+/// text it would let tables squeeze columns down to a letter.
+fn has_long_word(s: &str) -> bool {
+    s.split_whitespace().any(|w| w.chars().count() > 24)
+}
+
 fn inline(spans: &Inline) -> String {
     spans
         .iter()
         .map(|s| match s {
+            Span::Text(t) if has_long_word(t) => format!("<span class=\"long\">{}</span>", esc(t)),
             Span::Text(t) => esc(t),
+            Span::Code(t) if has_long_word(t) => format!("<code class=\"long\">{}</code>", esc(t)),
             Span::Code(t) => format!("<code>{}</code>", esc(t)),
             Span::Strong(t) => format!("<strong>{}</strong>", esc(t)),
             Span::Good(t) => format!("<span class=\"good\">{}</span>", esc(t)),
             Span::Bad(t) => format!("<strong class=\"bad\">{}</strong>", esc(t)),
             Span::Warn(t) => format!("<strong class=\"warn\">{}</strong>", esc(t)),
             Span::Key(class, t) => {
-                format!("<span class=\"swatch c-{}\"></span>{}", esc(class), esc(t))
+                format!(
+                    "<span class=\"key\"><span class=\"swatch c-{}\"></span>{}</span>",
+                    esc(class),
+                    esc(t)
+                )
             }
         })
         .collect()
@@ -416,8 +429,9 @@ h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1
 h3 { font-size: 16px; margin: 22px 0 8px; }
 p { margin: 8px 0; }
 code { font-family: ui-monospace, "SF Mono", "Cascadia Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace;
-  font-size: 0.88em; background: var(--bg-soft); border: 1px solid #e4e8ec; border-radius: 4px; padding: 0 4px;
-  overflow-wrap: anywhere; }
+  font-size: 0.88em; background: var(--bg-soft); border: 1px solid #e4e8ec; border-radius: 4px; padding: 0 4px; }
+.long { overflow-wrap: anywhere; }
+.key { white-space: nowrap; }
 .alert { margin: 10px 0; padding: 10px 14px; border-radius: 6px; border-left: 5px solid; }
 .alert.bad { background: #ffebe9; border-color: #cf222e; font-size: 16px; }
 .alert.warn { background: #fff8c5; border-color: #bf8700; }
@@ -445,7 +459,6 @@ nav a { color: #0969da; text-decoration: none; }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 4px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-td { overflow-wrap: anywhere; }
 th { background: var(--bg-soft); font-weight: 600; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tfoot td { border-top: 2px solid var(--fg); font-weight: 600; }
@@ -478,6 +491,8 @@ footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line);
   nav { display: none; }
   h2 { break-after: avoid; }
   figure, .alert, .figures, tr { break-inside: avoid; }
+  .figure { flex-basis: 70px; padding: 4px 8px; }
+  .figure .n { font-size: 20px; }
   .table { overflow: visible; }
 }
 "#;

@@ -541,7 +541,7 @@ pub(super) fn state(s: &Summary) -> Option<Section> {
             ),
             Block::Heading(vec![text("Changes")]),
             facts_table(
-                ["change", "rows"],
+                ["change", "rows#"],
                 vec![
                     ("new people", n(c.new)),
                     ("changed", n(c.changed)),

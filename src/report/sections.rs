@@ -1,8 +1,9 @@
-//! The report's sections: what each shows of a [`Summary`], as blocks
-//! for [`super::markdown`] and [`super::html`] to lay out.
+//! What the report shows of a [`Summary`]: the headline and the facts of
+//! the run, then one function per section, as blocks for
+//! [`super::markdown`] and [`super::html`] to lay out.
 //!
-//! One function per section, each returning `None` when it has nothing to
-//! show; [`Doc::new`](super::Doc::new) lists them in order.
+//! A section that may have nothing to show (no gates, no dedup) returns an
+//! `Option`; [`Doc::new`](super::Doc::new) lists them in order.
 
 use super::{
     code, count, funnel_rows, measure, pct, plural, sha_prefix, text, Bar, Block, Chart, Figure,
@@ -174,12 +175,20 @@ pub(super) fn gates(s: &Summary) -> Option<Section> {
     })
 }
 
-/// A stage breakdown table (and chart) with one row per `(label, counts)`.
-fn breakdown(
-    first: &'static str,
-    rows: &[(Inline, String, u64, &Counts, u64)],
-    chart: Option<String>,
-) -> Vec<Block> {
+/// One row of a stage breakdown: a source or a file.
+struct Share<'a> {
+    /// As shown in the table.
+    label: Inline,
+    /// As shown in the chart.
+    name: &'a str,
+    rows: u64,
+    stages: &'a Counts,
+    duplicates: u64,
+}
+
+/// A stage breakdown table, with a stacked bar chart when `chart` names
+/// one.
+fn breakdown(first: &'static str, rows: &[Share], chart: Option<&str>) -> Vec<Block> {
     let mut t = Table::new(&[
         first,
         "rows#",
@@ -190,23 +199,20 @@ fn breakdown(
         "rejected#",
         "duplicates#",
     ]);
-    for (label, _, n, c, dups) in rows {
-        let mut cells = vec![label.clone(), vec![text(count(*n))]];
-        cells.extend(
-            stage_values(c, *dups)
-                .into_iter()
-                .map(|v| vec![text(count(v))]),
-        );
+    for r in rows {
+        let mut cells = vec![r.label.clone(), vec![text(count(r.rows))]];
+        let stages = stage_values(r.stages, r.duplicates);
+        cells.extend(stages.into_iter().map(|v| vec![text(count(v))]));
         t.row(cells);
     }
     let mut blocks = Vec::new();
     if let Some(title) = chart {
         blocks.push(Block::Chart(Chart::Stacked {
-            title,
+            title: title.into(),
             series: STAGE_SERIES.to_vec(),
             rows: rows
                 .iter()
-                .map(|(_, name, _, c, d)| (name.clone(), stage_values(c, *d)))
+                .map(|r| (r.name.to_string(), stage_values(r.stages, r.duplicates)))
                 .collect(),
         }));
     }
@@ -221,21 +227,19 @@ pub(super) fn by_source(s: &Summary) -> Option<Section> {
     let rows: Vec<_> = s
         .sources
         .iter()
-        .map(|x| {
-            (
-                vec![text(&x.source)],
-                x.source.clone(),
-                x.rows,
-                &x.stages,
-                x.duplicates,
-            )
+        .map(|x| Share {
+            label: vec![text(&x.source)],
+            name: &x.source,
+            rows: x.rows,
+            stages: &x.stages,
+            duplicates: x.duplicates,
         })
         .collect();
     let mut blocks = vec![Block::Para(vec![text(
         "Rows per value of the source field (grouped ignoring case, most rows first): \
          (none) is an empty source, (not read) rows that could not be read.",
     )])];
-    blocks.extend(breakdown("source", &rows, Some("Stages by source".into())));
+    blocks.extend(breakdown("source", &rows, Some("Stages by source")));
     Some(Section {
         id: "sources",
         title: "Stages by source",
@@ -247,17 +251,15 @@ pub(super) fn by_file(s: &Summary) -> Section {
     let rows: Vec<_> = s
         .files
         .iter()
-        .map(|f| {
-            (
-                vec![code(&f.path)],
-                f.path.clone(),
-                f.rows,
-                &f.stages,
-                f.duplicates,
-            )
+        .map(|f| Share {
+            label: vec![code(&f.path)],
+            name: &f.path,
+            rows: f.rows,
+            stages: &f.stages,
+            duplicates: f.duplicates,
         })
         .collect();
-    let chart = (s.files.len() > 1).then(|| "Stages by input file".to_string());
+    let chart = (s.files.len() > 1).then_some("Stages by input file");
     let blocks = if rows.is_empty() {
         vec![Block::Para(vec![text("No input was read.")])]
     } else {

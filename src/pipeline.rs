@@ -811,8 +811,8 @@ fn refuse_overwriting_inputs(
         if p.parent() == Some(dir.as_path()) {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let outputs = crate::output::output_names(format);
-            let reports = ["summary.json", "summary.md", "summary.html"];
-            if outputs.iter().any(|o| o == name) || reports.contains(&name) {
+            let reports = crate::report::FILES;
+            if outputs.iter().any(|o| o == name) || name == "summary.json" || reports.contains(&name) {
                 return Err(Error::Usage(format!(
                     "{}: this input is one of the output files in {}; choose another output directory with --out",
                     s.name,

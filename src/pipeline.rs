@@ -812,7 +812,10 @@ fn refuse_overwriting_inputs(
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let outputs = crate::output::output_names(format);
             let reports = crate::report::FILES;
-            if outputs.iter().any(|o| o == name) || name == "summary.json" || reports.contains(&name) {
+            if outputs.iter().any(|o| o == name)
+                || name == "summary.json"
+                || reports.contains(&name)
+            {
                 return Err(Error::Usage(format!(
                     "{}: this input is one of the output files in {}; choose another output directory with --out",
                     s.name,

@@ -149,8 +149,15 @@ fn dry_run_writes_nothing_but_reports_and_gates() {
     assert_eq!(s["rows_in"], 12);
     assert_eq!(s["stages"]["opportunity"], 4);
     assert_eq!(s["state"]["changes"]["new"], 10);
-    assert!(r.stderr().contains("dry run: nothing was written"), "{}", r.stderr());
-    assert!(r.stderr().contains("--max-rejected 0: FAILED"), "the summary shows the gate");
+    assert!(
+        r.stderr().contains("dry run: nothing was written"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        r.stderr().contains("--max-rejected 0: FAILED"),
+        "the summary shows the gate"
+    );
     assert!(!r.stderr().contains("outputs in"));
 
     // Into an existing directory: it is left byte for byte as it was.

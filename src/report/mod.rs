@@ -23,8 +23,8 @@ use crate::output::DUPLICATES_FILE;
 use crate::rules::Stage;
 use crate::summary::{GateResult, Summary};
 use sections::{
-    by_file, by_source, dedup, disqualified, facts, figures, funnel, gates, inputs, rejects, rules,
-    scores, state, subject,
+    by_file, by_source, dedup, disqualified, facts, figures, funnel, gates, grades, inputs,
+    rejects, rules, scores, state, subject,
 };
 
 /// The report files, written before `summary.json` (which stays last).
@@ -67,7 +67,7 @@ pub fn code(s: impl Into<String>) -> Span {
 
 #[derive(Debug, Clone)]
 pub struct Table {
-    pub head: Vec<&'static str>,
+    pub head: Vec<String>,
     /// Right-aligned (numeric) columns.
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<Inline>>,
@@ -78,10 +78,13 @@ pub struct Table {
 impl Table {
     /// A table whose columns are numeric where `head` names end in `#`
     /// (the mark is dropped).
-    fn new(head: &[&'static str]) -> Table {
+    fn new<S: AsRef<str>>(head: &[S]) -> Table {
         Table {
-            head: head.iter().map(|h| h.trim_end_matches('#')).collect(),
-            numeric: head.iter().map(|h| h.ends_with('#')).collect(),
+            head: head
+                .iter()
+                .map(|h| h.as_ref().trim_end_matches('#').to_string())
+                .collect(),
+            numeric: head.iter().map(|h| h.as_ref().ends_with('#')).collect(),
             rows: Vec::new(),
             foot: None,
         }
@@ -183,6 +186,7 @@ impl Doc {
             Some(rejects(s)),
             Some(disqualified(s)),
             Some(scores(s)),
+            grades(s),
             Some(rules(s)),
             dedup(s),
             state(s),

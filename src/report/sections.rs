@@ -410,6 +410,33 @@ pub(super) fn scores(s: &Summary) -> Section {
     }
 }
 
+/// The fit/engagement grid, when the rules grade rows.
+pub(super) fn grades(s: &Summary) -> Option<Section> {
+    let g = s.grades.as_ref()?;
+    let mut head = vec![format!("{} / {}", g.fit_group, g.engagement_group)];
+    head.extend(g.engagement.iter().map(|e| format!("{e}#")));
+    head.push("all#".to_string());
+    let mut t = Table::new(&head);
+    let total: u64 = g.rows.iter().flatten().sum();
+    for (f, row) in g.fit.iter().zip(&g.rows) {
+        let mut cells = vec![vec![code(f)]];
+        cells.extend(row.iter().map(|n| vec![text(count(*n))]));
+        cells.push(vec![text(count(row.iter().sum()))]);
+        t.row(cells);
+    }
+    let intro = format!(
+        "Lead, prospect and opportunity rows by grade: fit letters from the {} group (rows, best first), engagement digits from the {} group (columns, best first); {} graded.",
+        g.fit_group,
+        g.engagement_group,
+        plural(total, "row", "rows")
+    );
+    Some(Section {
+        id: "grades",
+        title: "Grades",
+        blocks: vec![Block::Para(vec![text(intro)]), Block::Table(t)],
+    })
+}
+
 pub(super) fn rules(s: &Summary) -> Section {
     let scored = s.coverage.rows_scored;
     let never = &s.coverage.never_fired;

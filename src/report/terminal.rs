@@ -351,8 +351,9 @@ mod tests {
             unit: "percent",
             passed,
             exit_status: 3,
-            message: "3.2% of 1,234 rows rejected, over the limit of 1% by 2.2 points \
-                      (40 rows: unusable 38, too-many-fields 2)"
+            // As gates.rs words it: the message names its gate.
+            message: "--max-rejected 1%: 3.2% of 1,234 rows rejected, over the limit \
+                      of 1% by 2.2 points (40 rows: unusable 38, too-many-fields 2)"
                 .into(),
         }
     }

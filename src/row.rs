@@ -10,6 +10,7 @@ use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
 use crate::output::{sanitize, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
+use crate::rules::trace::Trace;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
 pub use crate::input::RejectKind;
@@ -193,6 +194,22 @@ impl Changes {
     }
 }
 
+/// How one row was decided, as a tracing worker records it (for `explain`
+/// and `test`): from the very code that writes the row.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// For a rejected row: its kind, the reason and the raw text, as
+    /// written to `rejected.csv`.
+    pub reject: Option<(RejectKind, String, String)>,
+    /// The evaluation, when the record could be read as fields.
+    pub verdict: Option<Verdict>,
+    pub trace: Trace,
+    /// The value of each field slot as the rules saw it.
+    pub fields: Vec<String>,
+    /// The reasons column as written to the stage file.
+    pub reasons: String,
+}
+
 /// Per-thread buffers reused from row to row.
 pub struct Worker {
     scratch: Scratch,
@@ -204,6 +221,8 @@ pub struct Worker {
     extra: String,
     memo: Memo,
     keys: KeyBuf,
+    /// Only for `explain` and `test`: where the rows' decisions go.
+    decided: Option<Box<Decided>>,
 }
 
 impl Worker {
@@ -218,7 +237,23 @@ impl Worker {
             extra: String::new(),
             memo: Memo::new(rules.derived.len()),
             keys: KeyBuf::default(),
+            decided: None,
         }
+    }
+
+    /// A worker that records how each row it processes is decided; see
+    /// [`Worker::take_decided`].
+    pub fn tracing(rules: &Compiled) -> Self {
+        Worker {
+            decided: Some(Box::default()),
+            ..Worker::new(rules)
+        }
+    }
+
+    /// How the last row was decided, for a tracing worker.
+    pub fn take_decided(&mut self) -> Option<Decided> {
+        let d = self.decided.as_mut()?;
+        Some(std::mem::take(&mut **d))
     }
 
     /// Moves what the writers hold into `out`.
@@ -326,8 +361,19 @@ impl Worker {
         }
         let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
         let note = std::mem::take(&mut self.text);
-        run.rules
-            .evaluate(&view, &mut self.scratch, &mut self.verdict);
+        match self.decided.as_deref_mut() {
+            None => run
+                .rules
+                .evaluate(&view, &mut self.scratch, &mut self.verdict),
+            Some(d) => {
+                let (s, v) = (&mut self.scratch, &mut self.verdict);
+                run.rules.evaluate_traced(&view, s, v, &mut d.trace);
+                d.verdict = Some(v.clone());
+                d.fields = (0..run.rules.slots.len())
+                    .map(|s| view.field(s).to_string())
+                    .collect();
+            }
+        }
         let v = &self.verdict;
         if v.outcome == Outcome::Unusable {
             let reason = if note.is_empty() {
@@ -474,35 +520,11 @@ impl Worker {
             out.disqualified_by[i] += 1;
         }
         out.stages[stage.index()] += 1;
-        self.text.clear();
-        if let (Some(hit), Some(x)) = (&excluded, run.exclusions) {
-            self.text.push_str(&hit.reason(x));
-        }
-        for &i in &v.fired {
-            if !self.text.is_empty() {
-                self.text.push_str("; ");
-            }
-            self.text.push_str(&run.labels[i]);
-        }
-        if !note.is_empty() {
-            if !self.text.is_empty() {
-                self.text.push_str("; ");
-            }
-            self.text.push_str(&note);
-        }
-        for (g, group) in run.rules.groups.iter().enumerate() {
-            if v.totals[g] != v.raw_totals[g] {
-                let bound = if v.raw_totals[g] > v.totals[g] {
-                    "capped"
-                } else {
-                    "floored"
-                };
-                self.text.push_str(&format!(
-                    "; {} {bound} at {} (was {})",
-                    group.name, v.totals[g], v.raw_totals[g]
-                ));
-            }
-        }
+        let excluded = match (&excluded, run.exclusions) {
+            (Some(hit), Some(x)) => Some(hit.reason(x)),
+            _ => None,
+        };
+        reasons(run, v, excluded.as_deref(), &note, &mut self.text);
         if let Some(st) = standing.filter(|s| s.held) {
             if !self.text.is_empty() {
                 self.text.push_str("; ");
@@ -529,6 +551,9 @@ impl Worker {
                 "{} from {p} line {}",
                 rules.slots[*slot].label, f.line
             ));
+        }
+        if let Some(d) = self.decided.as_deref_mut() {
+            d.reasons.clone_from(&self.text);
         }
         let w = &mut self.writers[stage.index()];
         if filled.is_empty() && run.rules.clean_write.is_empty() {
@@ -601,6 +626,9 @@ impl Worker {
         if run.pass == Pass::Facts {
             return;
         }
+        if let Some(d) = self.decided.as_deref_mut() {
+            d.reject = Some((kind, reason.to_string(), raw.to_string()));
+        }
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
         let w = &mut self.writers[Stage::Rejected.index()];
@@ -620,6 +648,43 @@ impl Worker {
         let _ = w.write_field(row.to_string());
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
+    }
+}
+
+/// The reasons column of a row the rules placed, into `out`: the
+/// exclusion that disqualified it, every rule that fired, the reader's
+/// note (padding, extra fields), and the totals a cap or floor changed.
+/// (`Worker::evaluate` adds what only a whole run knows: a stage held by
+/// `--state`, fields filled from duplicates.)
+pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, out: &mut String) {
+    out.clear();
+    if let Some(x) = excluded {
+        out.push_str(x);
+    }
+    for &i in &v.fired {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&run.labels[i]);
+    }
+    if !note.is_empty() {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(note);
+    }
+    for (g, group) in run.rules.groups.iter().enumerate() {
+        if v.totals[g] != v.raw_totals[g] {
+            let bound = if v.raw_totals[g] > v.totals[g] {
+                "capped"
+            } else {
+                "floored"
+            };
+            out.push_str(&format!(
+                "; {} {bound} at {} (was {})",
+                group.name, v.totals[g], v.raw_totals[g]
+            ));
+        }
     }
 }
 

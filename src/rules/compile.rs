@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
 use super::diag::{suggest, Diagnostics, Reporter};
 use super::eval::{Cond, Finder, NumX, TextX};
+use super::trace::Shape;
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
 use super::{Origin, Stage};
@@ -64,6 +65,8 @@ pub struct Group {
 pub struct Rule {
     pub id: String,
     pub when: Cond,
+    /// `when` as written, node for node (for explanations).
+    pub shape: Shape,
     pub when_text: String,
     pub points: Vec<(usize, i64)>,
     pub marks: u8,
@@ -101,6 +104,9 @@ pub struct Compiled {
     pub country_slot: Option<usize>,
     /// Opportunity then prospect; `None` where the rules give no condition.
     pub stages: [(Option<Cond>, String); 2],
+    /// `[usable]` and the stage conditions as written, node for node.
+    pub usable_shape: Option<Shape>,
+    pub stage_shapes: [Option<Shape>; 2],
     /// What keys are made of (see `dedup`).
     pub key_fields: KeyFields,
     /// `[dedup]` and `[exclude]`.
@@ -129,7 +135,7 @@ struct Ctx<'r, 's> {
     slot_index: HashMap<String, usize>,
     declared: HashMap<String, Vec<String>>,
     lists: Vec<ListDef>,
-    defines: HashMap<String, Cond>,
+    defines: HashMap<String, (Cond, Shape)>,
     groups: Vec<Group>,
     derived: Vec<Derived>,
     /// Where the current condition starts in the file, and whether offsets
@@ -163,9 +169,9 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     cx.lists(&origin);
     cx.groups();
     let defines = cx.defines();
-    let usable = cx.usable();
+    let (usable, usable_shape) = cx.usable().unzip();
     let rules = cx.rules();
-    let stages = cx.stages();
+    let (stages, stage_shapes) = cx.stages();
     let (phone_region, clean_write) = cx.clean();
     let key_fields = cx.key_fields();
     let dedup = cx.dedup_spec();
@@ -221,6 +227,8 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         clean_write,
         country_slot,
         stages,
+        usable_shape,
+        stage_shapes,
         key_fields,
         dedup,
         warnings: diags,
@@ -344,22 +352,34 @@ impl Ctx<'_, '_> {
         out
     }
 
-    fn usable(&mut self) -> Option<(Cond, String, String)> {
+    fn usable(&mut self) -> Option<((Cond, String, String), Shape)> {
         let Some((when, reason)) = self.raw.usable.as_ref() else {
             // Without a [usable] section a row needs an email or a phone.
             let (email, phone) = (self.field_slot("email"), self.field_slot("phone"));
             let present = |s| Cond::Not(Box::new(Cond::Empty(TextX::Field(s))));
-            return Some((
-                Cond::Or(vec![present(email), present(phone)]),
+            let shape = Shape::node(
                 DEFAULT_USABLE.into(),
-                DEFAULT_REASON.into(),
+                0,
+                vec![
+                    Shape::leaf("email is present".into(), 0),
+                    Shape::leaf("phone is present".into(), 20),
+                ],
+            );
+            return Some((
+                (
+                    Cond::Or(vec![present(email), present(phone)]),
+                    DEFAULT_USABLE.into(),
+                    DEFAULT_REASON.into(),
+                ),
+                shape,
             ));
         };
         self.context = "[usable]".into();
         let c = self.condition(when, Scope::Rule);
         self.context.clear();
         let reason = reason.as_ref().map_or("not usable", |r| r.value.as_str());
-        Some((c?, when.value.clone(), reason.to_string()))
+        let (c, shape) = c?;
+        Some(((c, when.value.clone(), reason.to_string()), shape))
     }
 
     fn rules(&mut self) -> Vec<Rule> {
@@ -396,10 +416,11 @@ impl Ctx<'_, '_> {
                     "gives no points, marks nor disqualification",
                 );
             }
-            if let Some(when) = when {
+            if let Some((when, shape)) = when {
                 out.push(Rule {
                     id: r.id.value.clone(),
                     when,
+                    shape,
                     when_text: r.when.as_ref().map(|w| w.value.clone()).unwrap_or_default(),
                     points,
                     marks,
@@ -430,8 +451,9 @@ impl Ctx<'_, '_> {
         bits
     }
 
-    fn stages(&mut self) -> [(Option<Cond>, String); 2] {
+    fn stages(&mut self) -> ([(Option<Cond>, String); 2], [Option<Shape>; 2]) {
         let mut out = [(None, String::new()), (None, String::new())];
+        let mut shapes = [None, None];
         for (name, text) in &self.raw.stages {
             self.context = format!("stage `{}`", name.value);
             let slot = match name.value.as_str() {
@@ -449,14 +471,16 @@ impl Ctx<'_, '_> {
                     continue;
                 }
             };
-            out[slot] = (self.condition(text, Scope::Stage), text.value.clone());
+            let (c, shape) = self.condition(text, Scope::Stage).unzip();
+            out[slot] = (c, text.value.clone());
+            shapes[slot] = shape;
         }
         self.context.clear();
-        out
+        (out, shapes)
     }
 
     /// Parses and compiles one condition string from the file.
-    fn condition(&mut self, text: &Text, scope: Scope) -> Option<Cond> {
+    fn condition(&mut self, text: &Text, scope: Scope) -> Option<(Cond, Shape)> {
         self.base = self.rep.string_origin(&text.span, &text.value);
         let ast = match expr::parse(&text.value) {
             Ok(a) => a,
@@ -470,11 +494,44 @@ impl Ctx<'_, '_> {
         (self.rep.out.errors() == before).then_some(c)
     }
 
-    fn cond(&mut self, e: &Expr, scope: Scope) -> Cond {
+    /// A condition and its shape (see `trace`), node for node.
+    fn cond(&mut self, e: &Expr, scope: Scope) -> (Cond, Shape) {
+        let (text, at) = (e.to_string(), e.at());
         match e {
-            Expr::And(items) => Cond::And(items.iter().map(|i| self.cond(i, scope)).collect()),
-            Expr::Or(items) => Cond::Or(items.iter().map(|i| self.cond(i, scope)).collect()),
-            Expr::Not(inner) => Cond::Not(Box::new(self.cond(inner, scope))),
+            Expr::And(items) | Expr::Or(items) => {
+                let (conds, shapes) = items.iter().map(|i| self.cond(i, scope)).unzip();
+                let c = if matches!(e, Expr::And(_)) {
+                    Cond::And(conds)
+                } else {
+                    Cond::Or(conds)
+                };
+                (c, Shape::node(text, at, shapes))
+            }
+            Expr::Not(inner) => {
+                let (c, shape) = self.cond(inner, scope);
+                (Cond::Not(Box::new(c)), Shape::node(text, at, vec![shape]))
+            }
+            Expr::Bare(Operand::Name(n, _)) if self.names_define(n, scope) => {
+                let (c, shape) = self.defines[n].clone();
+                (c, Shape::alias(n, at, shape))
+            }
+            _ => (self.test(e, scope), Shape::leaf(text, at)),
+        }
+    }
+
+    /// Whether `n` names a `[define]` here (group names and `total` come
+    /// first, as in `name`).
+    fn names_define(&self, n: &str, scope: Scope) -> bool {
+        self.defines.contains_key(n)
+            && !self.groups.iter().any(|g| g.name == n)
+            && !(n == "total" && scope == Scope::Stage)
+    }
+
+    /// A condition that is one test as written: a comparison, a text or
+    /// list test, or an operand standing alone.
+    fn test(&mut self, e: &Expr, scope: Scope) -> Cond {
+        match e {
+            Expr::And(_) | Expr::Or(_) | Expr::Not(_) => self.cond(e, scope).0,
             Expr::Cmp(l, op, r) => self.compare(l, *op, r, scope),
             Expr::Text(l, op, pat, at) => {
                 let t = self.text_operand(l, scope, "a text test");
@@ -629,7 +686,7 @@ impl Ctx<'_, '_> {
         if n == "total" && scope == Scope::Stage {
             return Val::Num(NumX::Total);
         }
-        if let Some(c) = self.defines.get(n) {
+        if let Some((c, _)) = self.defines.get(n) {
             return Val::Bool(c.clone());
         }
         if self.raw.defines.iter().any(|(d, _)| d.value == n) {

@@ -11,6 +11,7 @@ mod compile;
 pub mod derive;
 pub mod diag;
 mod eval;
+pub mod trace;
 pub mod expr;
 pub mod raw;
 pub mod value;

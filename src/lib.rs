@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod dedup;
 pub mod error;
 pub mod exclude;
+pub mod explain;
 pub mod input;
 pub mod interrupt;
 pub mod output;
@@ -41,6 +42,9 @@ where
     let result = match cli.command {
         Command::Run(a) => cmd::run::execute(*a),
         Command::Check(a) => cmd::check::execute(a),
+        Command::Explain(a) => cmd::explain::execute(*a),
+        Command::Test(a) => cmd::test::execute(a),
+        Command::Init(a) => cmd::init::execute(a),
     };
     match result {
         Ok(code) => code,

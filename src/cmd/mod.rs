@@ -2,4 +2,7 @@
 //! returns the exit status.
 
 pub mod check;
+pub mod explain;
+pub mod init;
 pub mod run;
+pub mod test;

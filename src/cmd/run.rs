@@ -102,10 +102,26 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     Ok(EXIT_OK)
 }
 
+/// `run`'s reading options.
+fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
+    let limits = Limits {
+        max_field: args.max_field_bytes,
+        max_record: args.max_record_bytes,
+        max_quoted_lines: args.max_quoted_lines,
+    };
+    let (encoding, delimiter) = (args.encoding.as_deref(), args.delimiter.as_deref());
+    checked_read_options(encoding, delimiter, args.sheet.clone(), limits)
+}
+
 /// The reading options, checked: an unknown encoding or a delimiter that
 /// cannot be one is a usage error before anything is read.
-fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
-    let encoding = match &args.encoding {
+pub fn checked_read_options(
+    encoding: Option<&str>,
+    delimiter: Option<&str>,
+    sheet: Option<String>,
+    limits: Limits,
+) -> Result<ReadOptions, Error> {
+    let encoding = match encoding {
         None => None,
         Some(name) => Some(encoding_rs::Encoding::for_label(name.trim().as_bytes()).ok_or_else(|| {
             Error::Usage(format!(
@@ -113,7 +129,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
             ))
         })?),
     };
-    let delimiter = match args.delimiter.as_deref() {
+    let delimiter = match delimiter {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
         Some(d) if d.len() == 1 && d != "\"" && d != "\n" && d != "\r" => Some(d.as_bytes()[0]),
@@ -123,7 +139,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
             )))
         }
     };
-    if args.max_field_bytes == 0 || args.max_record_bytes == 0 || args.max_quoted_lines == 0 {
+    if limits.max_field == 0 || limits.max_record == 0 || limits.max_quoted_lines == 0 {
         return Err(Error::Usage(
             "--max-field-bytes, --max-record-bytes and --max-quoted-lines must be above 0".into(),
         ));
@@ -131,11 +147,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
     Ok(ReadOptions {
         encoding,
         delimiter,
-        sheet: args.sheet.clone(),
-        limits: Limits {
-            max_field: args.max_field_bytes,
-            max_record: args.max_record_bytes,
-            max_quoted_lines: args.max_quoted_lines,
-        },
+        sheet,
+        limits,
     })
 }

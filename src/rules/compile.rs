@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
 use super::diag::{suggest, Diagnostics, Reporter};
 use super::eval::{Cond, Finder, NumX, TextX};
+use super::example::{self, Example};
 use super::trace::Shape;
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
@@ -111,6 +112,8 @@ pub struct Compiled {
     pub key_fields: KeyFields,
     /// `[dedup]` and `[exclude]`.
     pub dedup: DedupSpec,
+    /// `[[example]]`s, run by `leadsift test`.
+    pub examples: Vec<Example>,
     pub warnings: Diagnostics,
 }
 
@@ -175,6 +178,13 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     let (phone_region, clean_write) = cx.clean();
     let key_fields = cx.key_fields();
     let dedup = cx.dedup_spec();
+    let known = example::Known {
+        slots: &cx.slots,
+        declared: &cx.declared,
+        groups: &cx.groups,
+        rules: &rules,
+    };
+    let examples = example::compile(&raw.examples, &known, cx.rep);
     let needs_country = cx.derived.iter().any(|d| d.func.needs_region())
         || clean_write.iter().any(|(_, k)| *k == WriteKind::Phone);
     let country_slot = needs_country.then(|| cx.field_slot("country"));
@@ -204,16 +214,11 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         Some(list) => list.iter().map(|t| t.value.trim().to_string()).collect(),
         None => DEFAULT_PLACEHOLDERS.iter().map(|s| s.to_string()).collect(),
     };
-    let mut diags = std::mem::take(&mut rep.out);
-    diags.items.sort_by_key(|d| (d.line, d.column));
-    if diags.errors() > 0 {
-        return Err(diags);
-    }
-    Ok(Compiled {
+    let mut compiled = Compiled {
         origin,
         sha256,
-        name: raw.name.map(|t| t.value),
-        description: raw.description.map(|t| t.value),
+        name: raw.name.as_ref().map(|t| t.value.clone()),
+        description: raw.description.as_ref().map(|t| t.value.clone()),
         slots,
         lists,
         defines,
@@ -231,8 +236,19 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         stage_shapes,
         key_fields,
         dedup,
-        warnings: diags,
-    })
+        examples,
+        warnings: Diagnostics::default(),
+    };
+    if rep.out.errors() == 0 {
+        super::lint::check(&compiled, &raw, &mut rep);
+    }
+    let mut diags = std::mem::take(&mut rep.out);
+    diags.items.sort_by_key(|d| (d.line, d.column));
+    if diags.errors() > 0 {
+        return Err(diags);
+    }
+    compiled.warnings = diags;
+    Ok(compiled)
 }
 
 impl Ctx<'_, '_> {

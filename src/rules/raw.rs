@@ -70,6 +70,7 @@ pub struct RawRules {
     pub clean: RawClean,
     pub dedup: RawDedup,
     pub exclude: RawExclude,
+    pub examples: Vec<super::example::RawExample>,
 }
 
 /// The `[dedup]` section: how duplicate people are found and which record
@@ -103,6 +104,7 @@ const TOP_KEYS: &[&str] = &[
     "clean",
     "dedup",
     "exclude",
+    "example",
 ];
 
 /// Parses the TOML and walks it; problems go to `rep`.
@@ -136,13 +138,14 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
             "clean" => raw.clean = clean(value, rep),
             "dedup" => raw.dedup = dedup(value, rep),
             "exclude" => raw.exclude = exclude(value, rep),
+            "example" => raw.examples = super::example::read(value, rep),
             other => unknown_key(rep, key, other, TOP_KEYS, None),
         }
     }
     raw
 }
 
-fn unknown_key(
+pub(super) fn unknown_key(
     rep: &mut Reporter,
     key: &Spanned<std::borrow::Cow<str>>,
     name: &str,
@@ -156,7 +159,7 @@ fn unknown_key(
     rep.error(key.span().start, ctx, format!("unknown key `{name}`{hint}"));
 }
 
-fn type_name(v: &DeValue) -> &'static str {
+pub(super) fn type_name(v: &DeValue) -> &'static str {
     match v {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",
@@ -168,7 +171,7 @@ fn type_name(v: &DeValue) -> &'static str {
     }
 }
 
-fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<Text> {
+pub(super) fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<Text> {
     match v.get_ref() {
         DeValue::String(s) => Some(Text {
             value: s.to_string(),
@@ -185,7 +188,7 @@ fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option
     }
 }
 
-fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<i64> {
+pub(super) fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<i64> {
     if let DeValue::Integer(i) = v.get_ref() {
         let digits: String = i.as_str().chars().filter(|&c| c != '_').collect();
         let (sign, body) = match digits.strip_prefix('-') {
@@ -208,7 +211,7 @@ fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Optio
     None
 }
 
-fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<Text> {
+pub(super) fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<Text> {
     match v.get_ref() {
         DeValue::Array(items) => items.iter().filter_map(|i| string(i, rep, ctx)).collect(),
         DeValue::String(_) => string(v, rep, ctx).into_iter().collect(),
@@ -223,7 +226,7 @@ fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<T
     }
 }
 
-fn table<'a, 'i>(
+pub(super) fn table<'a, 'i>(
     v: &'a Spanned<DeValue<'i>>,
     rep: &mut Reporter,
     what: &str,
@@ -241,7 +244,7 @@ fn table<'a, 'i>(
     }
 }
 
-fn key_text(k: &Spanned<std::borrow::Cow<str>>) -> Text {
+pub(super) fn key_text(k: &Spanned<std::borrow::Cow<str>>) -> Text {
     Text {
         value: k.get_ref().to_string(),
         span: k.span(),

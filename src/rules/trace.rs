@@ -18,6 +18,7 @@
 //! variant) needs one arm in its `label` here; `eval` records its value.
 
 use super::eval::{NumX, TextX};
+use super::value::format_number;
 use super::{Compiled, Stage};
 
 /// Which condition of the rules a step belongs to.
@@ -264,14 +265,5 @@ pub fn derived_label(rules: &Compiled, i: usize) -> String {
     match rules.derived.get(i) {
         Some(d) => format!("{}({})", d.func.name(), slot_label(rules, d.slot)),
         None => format!("derived {i}"),
-    }
-}
-
-/// A number as people write it: `100`, `1.5`.
-pub fn format_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
     }
 }

@@ -268,13 +268,20 @@ pub fn compile(raw: &[RawExample], known: &Known, rep: &mut Reporter) -> Vec<Exa
 }
 
 /// A row key must reach a field: a field the rules read (by name, alias
-/// or backtick header), or a known field name.
+/// or backtick header), or a field of `[fields]` or the built-in ones (by
+/// name or alias: a full name feeds first and last name).
 fn check_header(k: &Text, known: &Known, rep: &mut Reporter, ctx: &str) {
     let norm = aliases::normalise(&k.value);
     let reads = known.slots.iter().any(|s| {
         s.exact.as_deref().is_some_and(|e| e.trim() == k.value.trim()) || s.aliases.contains(&norm)
     });
-    if reads || known.declared.contains_key(&k.value) || aliases::builtin(&k.value).is_some() {
+    let field = known.declared.contains_key(&k.value)
+        || known.declared.values().any(|a| a.contains(&norm))
+        || aliases::builtin(&k.value).is_some()
+        || aliases::BUILTIN
+            .iter()
+            .any(|(_, a)| a.iter().any(|x| aliases::normalise(x) == norm));
+    if reads || field {
         return;
     }
     let names: Vec<&str> = known

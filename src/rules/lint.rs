@@ -645,6 +645,10 @@ mod tests {
     #[test]
     fn the_shipped_rules_have_no_warnings() {
         assert_eq!(warnings(crate::rules::DEFAULT_RULES), Vec::<String>::new());
+        assert_eq!(
+            warnings(crate::rules::TRADE_SHOW_RULES),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

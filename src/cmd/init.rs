@@ -18,7 +18,11 @@ use crate::rules::{self, raw};
 pub fn execute(args: InitArgs) -> Result<u8, Error> {
     let (name, source, text) = match args.profile {
         Profile::B2b => ("b2b", "rules/default.toml", rules::DEFAULT_RULES),
-        Profile::TradeShow => ("trade-show", "rules/trade-show.toml", rules::TRADE_SHOW_RULES),
+        Profile::TradeShow => (
+            "trade-show",
+            "rules/trade-show.toml",
+            rules::TRADE_SHOW_RULES,
+        ),
     };
     let path = &args.file;
     let shown = path.display();
@@ -51,7 +55,11 @@ pub fn execute(args: InitArgs) -> Result<u8, Error> {
         .map_err(out_err)?;
     println!("wrote {shown} ({name} rules)");
     for (list, written) in &lists {
-        let what = if *written { "wrote" } else { "kept the existing" };
+        let what = if *written {
+            "wrote"
+        } else {
+            "kept the existing"
+        };
         println!("{what} {}", list.display());
     }
     println!("next: leadsift check --rules {shown}; leadsift test --rules {shown}");
@@ -68,7 +76,10 @@ fn write_lists(rules_path: &Path, text: &str) -> Result<Vec<(PathBuf, bool)>, Er
     let mut out = Vec::new();
     for l in &raw.lists {
         let Some(name) = &l.file else { continue };
-        if out.iter().any(|(p, _): &(PathBuf, bool)| p == &dir.join(&name.value)) {
+        if out
+            .iter()
+            .any(|(p, _): &(PathBuf, bool)| p == &dir.join(&name.value))
+        {
             continue;
         }
         let Some(body) = rules::builtin_list(&name.value) else {

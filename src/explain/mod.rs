@@ -188,9 +188,7 @@ pub fn file_ctx(name: &str, headers: &[String], binding: &[Bound], info: &FileIn
         width: headers.len(),
         out_to_in: (0..headers.len()).map(Some).collect(),
         binding: binding.to_vec(),
-        name_parts: binding
-            .iter()
-            .any(|b| matches!(b, Bound::NamePart { .. })),
+        name_parts: binding.iter().any(|b| matches!(b, Bound::NamePart { .. })),
         clean_cols: vec![None; headers.len()],
         encoding: info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
         decimal_comma: info.delimiter.as_deref() == Some(";"),
@@ -348,11 +346,12 @@ fn named(values: Vec<(String, Seen)>) -> Vec<NamedValue> {
             value: match seen {
                 Seen::Text(t) => Value::String(t),
                 Seen::Test(b) => Value::Bool(b),
-                Seen::Number(Some(n)) => serde_json::Number::from_f64(n)
-                    .map_or(Value::Null, |n| match n.as_f64() {
+                Seen::Number(Some(n)) => {
+                    serde_json::Number::from_f64(n).map_or(Value::Null, |n| match n.as_f64() {
                         Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
                         _ => Value::Number(n),
-                    }),
+                    })
+                }
                 Seen::Number(None) => Value::Null,
                 Seen::Marks(m) => Value::String(bant(m)),
             },

@@ -15,9 +15,9 @@ use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
 use super::diag::{suggest, Diagnostics, Reporter};
 use super::eval::{Cond, Finder, NumX, TextX};
 use super::example::{self, Example};
-use super::trace::Shape;
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
+use super::trace::Shape;
 use super::{Origin, Stage};
 use crate::dedup::spec::KEEP_NAMES;
 use crate::dedup::{Criterion, DedupSpec, ExcludeBy, KeyFields, KeyKind, Order, KEY_KINDS};
@@ -116,6 +116,9 @@ pub struct Compiled {
     pub examples: Vec<Example>,
     pub warnings: Diagnostics,
 }
+
+/// Opportunity then prospect: each condition (if any) and its text.
+type StageConds = [(Option<Cond>, String); 2];
 
 /// Names a condition can use in one place of the file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -467,7 +470,7 @@ impl Ctx<'_, '_> {
         bits
     }
 
-    fn stages(&mut self) -> ([(Option<Cond>, String); 2], [Option<Shape>; 2]) {
+    fn stages(&mut self) -> (StageConds, [Option<Shape>; 2]) {
         let mut out = [(None, String::new()), (None, String::new())];
         let mut shapes = [None, None];
         for (name, text) in &self.raw.stages {

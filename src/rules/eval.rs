@@ -12,8 +12,8 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
-use super::value::{eq_folded, lower_into, read_number_in};
 use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
+use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
 use crate::input::{Bound, Record};
 
@@ -255,7 +255,10 @@ impl Compiled {
             verdict: Some(v),
         };
         let mut stage = Stage::Lead;
-        for (i, candidate) in [Stage::Opportunity, Stage::Prospect].into_iter().enumerate() {
+        for (i, candidate) in [Stage::Opportunity, Stage::Prospect]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(c) = &self.stages[i].0 {
                 t.begin(Part::Stage(candidate));
                 if ev.cond(c, scratch, t) {
@@ -446,12 +449,9 @@ impl<'e> Eval<'e> {
             NumX::Lit(x) => return Some(*x),
             NumX::Read(x) => read_number_in(self.text(x, t), self.row.decimal_comma),
             NumX::Length(x) => Some(self.text(x, t).chars().count() as f64),
-            NumX::Digits(x) => Some(
-                self.text(x, t)
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
-                    .count() as f64,
-            ),
+            NumX::Digits(x) => {
+                Some(self.text(x, t).bytes().filter(u8::is_ascii_digit).count() as f64)
+            }
             NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),
             NumX::Total => self.verdict.map(|v| v.totals.iter().sum::<i64>() as f64),
             NumX::MarkCount => self.verdict.map(|v| f64::from(v.marks.count_ones())),

@@ -164,10 +164,7 @@ fn row(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: &str) -> Vec<(Text, Text)>
                 rep.error(
                     v.span().start,
                     Some(ctx),
-                    format!(
-                        "row values are the cells' text, found {}",
-                        type_name(other)
-                    ),
+                    format!("row values are the cells' text, found {}", type_name(other)),
                 );
                 continue;
             }
@@ -216,7 +213,10 @@ pub fn compile(raw: &[RawExample], known: &Known, rep: &mut Reporter) -> Vec<Exa
         for (k, _) in &r.row {
             check_header(k, known, rep, &ctx);
         }
-        let disqualify = r.disqualify.as_ref().and_then(|d| disqualifier(d, known, rep, &ctx));
+        let disqualify = r
+            .disqualify
+            .as_ref()
+            .and_then(|d| disqualifier(d, known, rep, &ctx));
         let stage = match (&r.stage, disqualify) {
             (Some(s), d) => {
                 let stage = stage(s, rep, &ctx);
@@ -273,7 +273,10 @@ pub fn compile(raw: &[RawExample], known: &Known, rep: &mut Reporter) -> Vec<Exa
 fn check_header(k: &Text, known: &Known, rep: &mut Reporter, ctx: &str) {
     let norm = aliases::normalise(&k.value);
     let reads = known.slots.iter().any(|s| {
-        s.exact.as_deref().is_some_and(|e| e.trim() == k.value.trim()) || s.aliases.contains(&norm)
+        s.exact
+            .as_deref()
+            .is_some_and(|e| e.trim() == k.value.trim())
+            || s.aliases.contains(&norm)
     });
     let field = known.declared.contains_key(&k.value)
         || known.declared.values().any(|a| a.contains(&norm))
@@ -488,6 +491,9 @@ row = {}
         ] {
             assert!(d.contains(want), "missing {want:?} in\n{d}");
         }
-        assert!(d.contains("<built-in rules/default.toml>:21:9: example `bad`: row"), "{d}");
+        assert!(
+            d.contains("<built-in rules/default.toml>:21:9: example `bad`: row"),
+            "{d}"
+        );
     }
 }

@@ -595,7 +595,11 @@ mod tests {
             "marked(budget, need) and email is present and x starts with \"a\"",
         ] {
             let e = parse(src).unwrap();
-            assert_eq!(strip(parse(&e.to_string()).unwrap()), strip(e.clone()), "{src} -> {e}");
+            assert_eq!(
+                strip(parse(&e.to_string()).unwrap()),
+                strip(e.clone()),
+                "{src} -> {e}"
+            );
         }
         assert_eq!(
             parse("not(a=1)and(b='x'or c)").unwrap().to_string(),

@@ -37,7 +37,14 @@ pub fn check(r: &Compiled, raw: &RawRules, rep: &mut Reporter) {
             continue;
         };
         let ctx = format!("rule `{}`", rule.id);
-        cx.report(&rule.when, &rule.shape, when, &ctx, "the rule never fires", rep);
+        cx.report(
+            &rule.when,
+            &rule.shape,
+            when,
+            &ctx,
+            "the rule never fires",
+            rep,
+        );
     }
     let mut always = None;
     for (i, name) in ["opportunity", "prospect"].into_iter().enumerate() {
@@ -256,7 +263,11 @@ impl<'a> Facts<'a> {
                     return (Can::constant(holds), Some(constants()));
                 }
                 let what = format!("an entry of list `{}`", list.name);
-                self.values(t, |d| list.set.iter().any(|e| d.allows(&Probe::Is(e))), &what)
+                self.values(
+                    t,
+                    |d| list.set.iter().any(|e| d.allows(&Probe::Is(e))),
+                    &what,
+                )
             }
             Cond::StartsWith(t, p) => {
                 let what = format!("starting with \"{p}\"");
@@ -274,9 +285,7 @@ impl<'a> Facts<'a> {
                 let what = format!("matching \"{}\"", re.as_str());
                 self.values(t, |d| d.allows(&Probe::Matches(re)), &what)
             }
-            Cond::Empty(TextX::Lit(x)) => {
-                (Can::constant(x.is_empty()), Some(constants()))
-            }
+            Cond::Empty(TextX::Lit(x)) => (Can::constant(x.is_empty()), Some(constants())),
             Cond::Marked(bits) => {
                 let missing = bits & !self.marks;
                 if missing == 0 {

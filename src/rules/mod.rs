@@ -12,10 +12,10 @@ pub mod derive;
 pub mod diag;
 mod eval;
 pub mod example;
-pub mod trace;
 pub mod expr;
 mod lint;
 pub mod raw;
+pub mod trace;
 pub mod value;
 
 use std::path::{Path, PathBuf};

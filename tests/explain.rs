@@ -670,3 +670,48 @@ fn new_subcommands_have_examples_in_their_help() {
         assert!(out.contains("Examples:\n  leadsift "), "{cmd}: {out}");
     }
 }
+
+/// The first ```toml and ```text blocks after `heading` in RULES.md.
+fn rules_md_blocks(heading: &str) -> (String, String) {
+    let doc = std::fs::read_to_string(root().join("RULES.md")).unwrap();
+    let at = doc.find(heading).unwrap_or_else(|| panic!("{heading}"));
+    let block = |kind: &str| {
+        let start = at + doc[at..].find(kind).unwrap() + kind.len();
+        let end = start + doc[start..].find("```").unwrap();
+        doc[start..end].to_string()
+    };
+    (block("```toml\n"), block("```text\n"))
+}
+
+#[test]
+fn the_examples_section_of_rules_md_is_what_test_does() {
+    let (toml, failure) = rules_md_blocks("## Examples");
+    let t = tempdir().unwrap();
+    let p = write(t.path(), "rules.toml", toml.as_bytes());
+    let (out, _) = ok(&["test", "-r", &p]);
+    assert!(out.ends_with("3 example(s), 3 passed, 0 failed\n"), "{out}");
+    // The failure shown is the first example without its company size.
+    let broken = toml.replace(", company_size = \"1,200\"", "");
+    let p = write(t.path(), "rules.toml", broken.as_bytes());
+    let (code, out, _) = status(&["test", "-r", &p]);
+    assert_eq!(code, 1);
+    let dir = format!("{}/", t.path().display());
+    let out = out.replace(&dir, "");
+    for line in failure.lines().filter(|l| l.trim() != "...") {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn the_static_checks_section_of_rules_md_is_what_check_prints() {
+    let (toml, warnings) = rules_md_blocks("## Static checks");
+    let t = tempdir().unwrap();
+    write(t.path(), "rules.toml", toml.as_bytes());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadsift"))
+        .args(["check", "--rules", "rules.toml"])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), warnings);
+}

@@ -13,7 +13,8 @@
 //! come): a warning is always right, but not every dead condition is found.
 //! Warnings never stop a run; `check --strict` fails on them.
 
-use super::derive::CleanFn;
+mod values;
+
 use super::diag::Reporter;
 use super::eval::{Cond, Finder, NumX, TextX};
 use super::expr::CmpOp;
@@ -21,7 +22,7 @@ use super::raw::{RawRules, Text};
 use super::trace::{Shape, ShapeKind};
 use super::value::read_number;
 use super::Compiled;
-use crate::clean::title::{DEPARTMENTS, SENIORITY};
+use values::{negate, possible, Domain, Interval, Probe};
 
 /// Adds every warning about `r` to `rep`.
 pub fn check(r: &Compiled, raw: &RawRules, rep: &mut Reporter) {
@@ -421,154 +422,6 @@ impl<'a> Facts<'a> {
 
 fn constants() -> String {
     "it compares two constants".into()
-}
-
-/// The numbers an operand can be.
-#[derive(Debug, Clone, Copy)]
-struct Interval {
-    lo: f64,
-    hi: f64,
-    /// It may give no number (then every comparison fails).
-    maybe_none: bool,
-    /// It never gives a number.
-    never: bool,
-}
-
-impl Interval {
-    const ANY: Interval = Interval {
-        lo: f64::NEG_INFINITY,
-        hi: f64::INFINITY,
-        maybe_none: true,
-        never: false,
-    };
-
-    fn exact(x: f64) -> Interval {
-        Interval::between(x, x)
-    }
-
-    fn between(lo: f64, hi: f64) -> Interval {
-        Interval {
-            lo,
-            hi,
-            maybe_none: false,
-            never: false,
-        }
-    }
-
-    fn is_exact(&self) -> bool {
-        self.lo == self.hi && !self.maybe_none
-    }
-}
-
-/// Whether `x op y` holds for some values of the intervals.
-fn possible(op: CmpOp, x: &Interval, y: &Interval) -> bool {
-    match op {
-        CmpOp::Ge => x.hi >= y.lo,
-        CmpOp::Gt => x.hi > y.lo,
-        CmpOp::Le => x.lo <= y.hi,
-        CmpOp::Lt => x.lo < y.hi,
-        CmpOp::Eq => x.lo <= y.hi && y.lo <= x.hi,
-        CmpOp::Ne => !(x.is_exact() && y.is_exact() && x.lo == y.lo),
-    }
-}
-
-fn negate(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Ge => CmpOp::Lt,
-        CmpOp::Gt => CmpOp::Le,
-        CmpOp::Le => CmpOp::Gt,
-        CmpOp::Lt => CmpOp::Ge,
-        CmpOp::Eq => CmpOp::Ne,
-        CmpOp::Ne => CmpOp::Eq,
-    }
-}
-
-/// The values a cleaning function can give, where they are a closed set.
-enum Domain {
-    /// One of these (lowercase).
-    Finite(Vec<&'static str>),
-    /// `+` and digits.
-    E164,
-    /// An ISO 3166 alpha-2 code.
-    CountryCode,
-}
-
-impl Domain {
-    fn of(f: CleanFn) -> Option<Domain> {
-        let mut names: Vec<&'static str> = match f {
-            CleanFn::Seniority => SENIORITY.iter().map(|(n, _)| *n).collect(),
-            CleanFn::Department => DEPARTMENTS.iter().map(|(n, _)| *n).collect(),
-            CleanFn::PhoneE164 => return Some(Domain::E164),
-            CleanFn::CountryCode => return Some(Domain::CountryCode),
-            _ => return None,
-        };
-        if f == CleanFn::Seniority {
-            names.push("individual");
-        }
-        names.sort_unstable();
-        names.dedup();
-        Some(Domain::Finite(names))
-    }
-
-    /// Whether some value of the set passes the test. `E164` values vary
-    /// only in their digits, so a test passes some value when its text
-    /// fits that form; a regular expression and a country code pattern
-    /// are not looked into.
-    fn allows(&self, p: &Probe) -> bool {
-        match self {
-            Domain::Finite(names) => names.iter().any(|v| p.passes(v)),
-            Domain::E164 => {
-                let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-                match p {
-                    Probe::Is(v) => is_e164(v),
-                    Probe::Starts(x) => x.is_empty() || x.strip_prefix('+').is_some_and(digits),
-                    Probe::Ends(x) | Probe::Contains(x) => digits(x) || is_e164(x),
-                    Probe::Matches(_) => true,
-                }
-            }
-            Domain::CountryCode => match p {
-                Probe::Is(v) => {
-                    v.len() == 2
-                        && crate::clean::country::iso2(v).is_some_and(|c| c.eq_ignore_ascii_case(v))
-                }
-                _ => true,
-            },
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Domain::Finite(names) => format!("one of {}", names.join(", ")),
-            Domain::E164 => "a number in E.164 form (+ and digits, such as +4930123456)".into(),
-            Domain::CountryCode => "an ISO 3166 code such as de or us".into(),
-        }
-    }
-}
-
-/// A test on text, as the lint looks at it.
-enum Probe<'a> {
-    Is(&'a str),
-    Starts(&'a str),
-    Ends(&'a str),
-    Contains(&'a str),
-    Matches(&'a regex::Regex),
-}
-
-impl Probe<'_> {
-    fn passes(&self, v: &str) -> bool {
-        match self {
-            Probe::Is(x) => v == *x,
-            Probe::Starts(x) => v.starts_with(x),
-            Probe::Ends(x) => v.ends_with(x),
-            Probe::Contains(x) => v.contains(x),
-            Probe::Matches(re) => re.is_match(v),
-        }
-    }
-}
-
-fn is_e164(v: &str) -> bool {
-    v.strip_prefix('+')
-        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Warns about groups that get points but that no stage condition reads.

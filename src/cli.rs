@@ -36,7 +36,7 @@ pub enum Command {
     /// Show how rows are decided: every rule with the values it read,
     /// the totals before and after caps, the stage conditions.
     #[command(
-        after_help = "Explain shows the rules' verdict on each row on its own: duplicates, --exclude lists and --state are decided by `run` over whole inputs.\n\nExit status: 0 rows shown; 1 the input cannot be read, or has no such row, or no row matches; 2 a usage or rules error.\n\nExamples:\n  leadsift explain samples/webform.csv --row 1\n  leadsift explain -r rules/trade-show.toml samples/badge-scans.csv --match email=ana.lima@northwind-software.com\n  leadsift explain --json samples/webform.csv --row 4 --row 6 | jq '.rows[].stage'"
+        after_help = "Explain shows the rules' verdict on each row on its own: duplicates, --exclude lists and --state are decided by `run` over whole inputs.\n\nExit status: 0 rows shown; 1 the input cannot be read, or has no such row, or no row matches; 2 a usage or rules error.\n\nExamples:\n  leadsift explain samples/webform.csv --row 1\n  leadsift explain -r rules/trade-show.toml samples/badge-scans.csv --match email=karen.mueller@silverpath.de\n  leadsift explain --json samples/webform.csv --row 4 --row 6 | jq '.rows[].stage'"
     )]
     Explain(Box<ExplainArgs>),
     /// Run the examples of a rules file ([[example]]) and show each failure

@@ -267,3 +267,105 @@ pub fn derived_label(rules: &Compiled, i: usize) -> String {
         None => format!("derived {i}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{bind, Record};
+    use crate::rules::derive::Memo;
+    use crate::rules::{compile, Origin, RowView, Scratch, Verdict};
+
+    const RULES: &str = r#"
+[define]
+senior = 'seniority(title) in leaders'
+[lists]
+leaders = ["vp", "c-level"]
+[[rule]]
+id = "a"
+when = 'senior and budget >= 1000'
+fit = 50
+[[rule]]
+id = "b"
+when = 'email is empty or title contains "vp"'
+fit = 1
+[stages]
+prospect = "fit >= 40"
+"#;
+
+    /// Evaluates one row both ways: the verdicts must be the same.
+    fn traced(row: &[(&str, &str)]) -> (Verdict, Trace) {
+        let rules = compile(Origin::Builtin, RULES).unwrap_or_else(|d| panic!("{d}"));
+        let headers: Vec<String> = row.iter().map(|(h, _)| h.to_string()).collect();
+        let mut rec = Record::default();
+        for (_, v) in row {
+            rec.push_field(v.as_bytes());
+        }
+        let binding = bind(&headers, &rules);
+        let (m1, m2) = (
+            Memo::new(rules.derived.len()),
+            Memo::new(rules.derived.len()),
+        );
+        let groups = rules.groups.len();
+        let (mut plain, mut v) = (Verdict::new(groups), Verdict::new(groups));
+        let view = RowView::new(&rec, &binding, &[], &rules.placeholders, &m1).unwrap();
+        rules.evaluate(&view, &mut Scratch::default(), &mut plain);
+        let view = RowView::new(&rec, &binding, &[], &rules.placeholders, &m2).unwrap();
+        let mut t = Trace::default();
+        rules.evaluate_traced(&view, &mut Scratch::default(), &mut v, &mut t);
+        assert_eq!(format!("{plain:?}"), format!("{v:?}"));
+        (v, t)
+    }
+
+    #[test]
+    fn a_trace_holds_what_was_evaluated_and_read() {
+        let (v, t) = traced(&[
+            ("email", "a@b.io"),
+            ("title", "VP Sales"),
+            ("budget", "$5,000"),
+        ]);
+        assert_eq!(v.fired, [0, 1]);
+        let a = t.step(Part::Rule(0)).unwrap();
+        assert!(a.held);
+        assert_eq!(a.parts.len(), 2);
+        let senior = &a.parts[0].all_values();
+        assert_eq!(
+            senior,
+            &[
+                ("title".to_string(), Seen::Text("VP Sales".into())),
+                ("seniority(title)".to_string(), Seen::Text("vp".into()))
+            ]
+        );
+        assert_eq!(
+            a.parts[1].values,
+            [
+                ("budget".to_string(), Seen::Text("$5,000".into())),
+                ("number(budget)".to_string(), Seen::Number(Some(5000.0)))
+            ]
+        );
+        // An `or` goes on past a part that fails.
+        let b = t.step(Part::Rule(1)).unwrap();
+        assert_eq!(b.parts.len(), 2);
+        assert!(!b.parts[0].held && b.parts[1].held);
+        let stage = t.step(Part::Stage(Stage::Prospect)).unwrap();
+        assert_eq!(
+            stage.values,
+            [("fit".to_string(), Seen::Number(Some(51.0)))]
+        );
+        assert!(
+            t.step(Part::Stage(Stage::Opportunity)).is_none(),
+            "no condition"
+        );
+    }
+
+    #[test]
+    fn an_and_stops_at_the_first_part_that_fails() {
+        let (v, t) = traced(&[("email", ""), ("title", "Engineer"), ("phone", "1")]);
+        assert_eq!(v.fired, [1]);
+        let a = t.step(Part::Rule(0)).unwrap();
+        assert_eq!(a.parts.len(), 1, "budget is never read");
+        assert!(!a.held);
+        let b = t.step(Part::Rule(1)).unwrap();
+        assert_eq!(b.parts.len(), 1, "title is never read");
+        assert!(t.step(Part::Usable).unwrap().held);
+    }
+}

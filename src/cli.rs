@@ -6,15 +6,34 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The version and the commit it was built from (`--version`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LEADSIFT_COMMIT"),
+    ")"
+);
+
+/// The exit statuses, as `--help` shows them.
+pub const EXIT_STATUS: &str = "Exit status:
+  0        success
+  1        a runtime failure (unreadable input, unwritable output, --strict met a malformed row)
+  2        a usage or rules error
+  3        --min-rows not met          4  --max-rejected exceeded
+  5        --max-duplicates exceeded   6  --min-stage not met
+           (gates are checked after every output and the summary are written;
+           when several fail, the lowest status wins)
+  130/143  interrupted by SIGINT/SIGTERM (previous outputs kept)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "leadsift",
-    version,
+    version = VERSION,
     about = "Qualify sales lead exports into lead, prospect and opportunity files",
     propagate_version = true
 )]
 #[command(
-    after_help = "Exit status: 0 success; 1 a runtime failure (unreadable input, unwritable output); 2 a usage or rules error; 130/143 interrupted by SIGINT/SIGTERM (previous outputs kept)."
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,9 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Qualify one or more CSV exports and write the stage files and a summary.
-    #[command(
-        after_help = "Examples:\n  leadsift run samples/webform.csv\n  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv\n  cat export.csv | leadsift run --json -q - > summary.json"
-    )]
+    #[command(after_help = format!("{RUN_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Run(Box<RunArgs>),
     /// Validate a rules file and show what it defines.
     #[command(
@@ -50,7 +67,35 @@ pub enum Command {
         after_help = "The file is written only if it does not exist yet (exit 2 otherwise); list files it names (lists/competitors.txt) are written beside it unless they exist.\n\nExamples:\n  leadsift init\n  leadsift init --profile trade-show show-rules.toml"
     )]
     Init(InitArgs),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Examples:\n  leadsift completions bash > ~/.local/share/bash-completion/completions/leadsift\n  leadsift completions zsh > ~/.zfunc/_leadsift\n  leadsift completions fish > ~/.config/fish/completions/leadsift.fish\n  leadsift completions powershell >> $PROFILE"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    #[command(
+        after_help = "Examples:\n  leadsift man | man -l -\n  leadsift man > /usr/local/share/man/man1/leadsift.1"
+    )]
+    Man,
 }
+
+const RUN_EXAMPLES: &str = "Examples:
+  leadsift run samples/webform.csv
+  leadsift run -r rules/trade-show.toml -o out/ badge-scans.csv
+  cat export.csv | leadsift run --json -q - > summary.json
+
+  # nightly: fail (status 4) if over 5% of rows are rejected, keep state
+  LEADSIFT_RULES=/etc/leadsift/b2b.toml LEADSIFT_OUT=/srv/leads/today \\
+    leadsift run -q --state /srv/leads/state.db --max-rejected 5% --min-rows 100 export.csv
+
+  # CI: check a file without writing anything
+  leadsift run --dry-run --strict --max-duplicates 10% leads.csv
+
+  # stream opportunities to another tool as JSON Lines (all files still written)
+  leadsift run --stdout opportunity --out-format jsonl leads.csv | jq -r .Email";
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -79,8 +124,42 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// Print the summary JSON on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stdout")]
     pub json: bool,
+    /// Read, qualify and summarise, but write no file: no stage files, no
+    /// summary files, no state (gates still set the exit status).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop at the first malformed row (status 1, nothing written) instead
+    /// of rejecting it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also stream this stage's rows to standard output, header first, as
+    /// they are qualified (its file is still written).
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub stdout: Option<StdoutStage>,
+    /// Format of the stage files and of --stdout.
+    #[arg(long, value_enum, default_value_t = OutFormat::Csv, value_name = "FORMAT")]
+    pub out_format: OutFormat,
+    /// Start CSV and TSV files with a UTF-8 byte-order mark, so that Excel
+    /// on Windows shows accents correctly.
+    #[arg(long)]
+    pub bom: bool,
+    /// Gate: fail with status 3 when fewer rows than this were read.
+    #[arg(long, value_name = "N", help_heading = "Gates")]
+    pub min_rows: Option<u64>,
+    /// Gate: fail with status 4 when more rows than this were rejected
+    /// (a count, or a share of the rows read: `5%`).
+    #[arg(long, value_name = "N|P%", help_heading = "Gates")]
+    pub max_rejected: Option<String>,
+    /// Gate: fail with status 5 when more rows than this were duplicates
+    /// (a count, or a share of the rows read: `10%`).
+    #[arg(long, value_name = "N|P%", help_heading = "Gates")]
+    pub max_duplicates: Option<String>,
+    /// Gate: fail with status 6 when a stage has fewer rows than this
+    /// (`opportunity=1`, `prospect=2%`); repeat for several stages.
+    #[arg(long, value_name = "STAGE=N|P%", help_heading = "Gates")]
+    pub min_stage: Vec<String>,
     /// Write cells exactly as read, without defusing spreadsheet formulas
     /// (for machine-to-machine use).
     #[arg(long)]
@@ -122,10 +201,17 @@ pub struct RunArgs {
     /// (opportunity > prospect > lead) instead of holding the earlier one.
     #[arg(long, requires = "state")]
     pub allow_downgrade: bool,
-    /// The run's date, YYYY-MM-DD, as recorded in the state file
-    /// [default: today].
+    /// The run's date, YYYY-MM-DD: what `days_since` and `decay` count
+    /// from, and what the state file records, so a nightly run can be
+    /// replayed exactly [default: today].
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// How numeric dates (`03/04/2025`) are read in fields whose order the
+    /// rules' `[dates]` does not declare: day first, month first or year
+    /// first [default: the rules' `[dates] order`; without one, such dates
+    /// are not read].
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrderArg>,
     /// Largest field, in bytes; a larger one rejects its row.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
     pub max_field_bytes: usize,
@@ -137,6 +223,44 @@ pub struct RunArgs {
     /// closed.
     #[arg(long, value_name = "LINES", default_value_t = 1000)]
     pub max_quoted_lines: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StdoutStage {
+    #[value(alias = "leads")]
+    Lead,
+    #[value(alias = "prospects")]
+    Prospect,
+    #[value(alias = "opportunities")]
+    Opportunity,
+    Disqualified,
+    Rejected,
+    Duplicates,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+impl DateOrderArg {
+    pub fn order(self) -> crate::clean::date::DateOrder {
+        use crate::clean::date::DateOrder;
+        match self {
+            DateOrderArg::Dmy => DateOrder::Dmy,
+            DateOrderArg::Mdy => DateOrder::Mdy,
+            DateOrderArg::Ymd => DateOrder::Ymd,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    Csv,
+    Tsv,
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +312,22 @@ pub struct ExplainArgs {
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub dates: DateArgs,
+}
+
+/// The date the rules count from, and how they read numeric dates; the
+/// same options as `run`'s.
+#[derive(Debug, clap::Args)]
+pub struct DateArgs {
+    /// The date `days_since` and `decay` count from, YYYY-MM-DD
+    /// [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// How numeric dates (`03/04/2025`) are read where the rules' `[dates]`
+    /// does not say: day first, month first or year first.
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrderArg>,
 }
 
 /// How inputs are read; the same options, with the same defaults, as `run`.
@@ -225,6 +365,8 @@ pub struct TestArgs {
     /// Rules file (TOML); without it the built-in rules are tested.
     #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
     pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub dates: DateArgs,
 }
 
 #[derive(Debug, clap::Args)]

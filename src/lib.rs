@@ -11,10 +11,12 @@ pub mod dedup;
 pub mod error;
 pub mod exclude;
 pub mod explain;
+pub mod gates;
 pub mod input;
 pub mod interrupt;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod row;
 pub mod rules;
 pub mod state;
@@ -45,6 +47,8 @@ where
         Command::Explain(a) => cmd::explain::execute(*a),
         Command::Test(a) => cmd::test::execute(a),
         Command::Init(a) => cmd::init::execute(a),
+        Command::Completions { shell } => cmd::shell::completions(shell),
+        Command::Man => cmd::shell::man(),
     };
     match result {
         Ok(code) => code,

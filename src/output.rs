@@ -177,6 +177,8 @@ pub struct Layout {
     pub stage_extra: Vec<String>,
     pub rejected_extra: Vec<String>,
     pub duplicate_extra: Vec<String>,
+    /// leadsift's columns that hold numbers (group totals, lines, rows).
+    pub numeric: std::collections::HashSet<String>,
 }
 
 /// The file dropped duplicates go to.
@@ -202,13 +204,20 @@ impl Layout {
             n
         };
         let mut stage_extra = vec![name("stage")];
+        let mut numeric = std::collections::HashSet::new();
         for g in &rules.groups {
             stage_extra.push(name(&g.name));
+            numeric.insert(stage_extra[stage_extra.len() - 1].clone());
+        }
+        if rules.grades.is_some() {
+            stage_extra.push(name("grade"));
         }
         for base in ["bant", "reasons", "file", "line", "row"] {
             stage_extra.push(name(base));
         }
         let n = stage_extra.len();
+        numeric.insert(stage_extra[n - 2].clone());
+        numeric.insert(stage_extra[n - 1].clone());
         let rejected_extra = vec![
             stage_extra[0].clone(),
             name("reject_kind"),
@@ -218,13 +227,16 @@ impl Layout {
             stage_extra[n - 1].clone(),
             name("raw"),
         ];
+        let (kept_line, kept_row) = (name("kept_line"), name("kept_row"));
+        numeric.insert(kept_line.clone());
+        numeric.insert(kept_row.clone());
         let duplicate_extra = vec![
             stage_extra[0].clone(),
             name("match"),
             name("key"),
             name("kept_file"),
-            name("kept_line"),
-            name("kept_row"),
+            kept_line,
+            kept_row,
             stage_extra[n - 4].clone(),
             stage_extra[n - 3].clone(),
             stage_extra[n - 2].clone(),
@@ -243,7 +255,32 @@ impl Layout {
             stage_extra,
             rejected_extra,
             duplicate_extra,
+            numeric,
         }
+    }
+
+    /// The keys of output `i`'s JSON objects: its header, with a repeated
+    /// name given a suffix (`Email_2`) so no key is lost; leadsift's
+    /// number columns (group totals, lines, rows) marked numeric.
+    pub fn json_header(&self, i: usize) -> JsonHeader {
+        let mut seen = std::collections::HashSet::new();
+        let mut keys = Vec::new();
+        for h in self.header(i) {
+            let mut k = h.to_string();
+            let mut n = 2;
+            while !seen.insert(k.clone()) {
+                k = format!("{h}_{n}");
+                n += 1;
+            }
+            keys.push(k);
+        }
+        let numeric = self
+            .header(i)
+            .iter()
+            .enumerate()
+            .map(|(c, h)| c >= self.input.len() && self.numeric.contains(*h))
+            .collect();
+        JsonHeader { keys, numeric }
     }
 
     /// The header of output `i`: a stage file, or [`DUPLICATES`].
@@ -259,56 +296,256 @@ impl Layout {
     }
 }
 
-/// The names of a run's data files: the five stage files, then
-/// duplicates.csv.
-pub fn output_names() -> [&'static str; 6] {
-    let s = Stage::ALL.map(|s| s.file_name());
-    [s[0], s[1], s[2], s[3], s[4], DUPLICATES_FILE]
+/// The format of the stage files (`--out-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Csv,
+    /// Tab-separated, quoted as the csv crate quotes (a field holding a
+    /// tab, a quote or a line break is quoted), so it reads back exactly.
+    Tsv,
+    /// One JSON object per line, keyed by the header.
+    Jsonl,
 }
 
-/// The five stage files of one run and the duplicates file.
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// A writer for rows of this format (JSON Lines are written as CSV
+    /// first, then turned into JSON per chunk: see [`csv_to_jsonl`]).
+    pub fn writer(self) -> csv::Writer<Vec<u8>> {
+        let delimiter = if self == Format::Tsv { b'\t' } else { b',' };
+        csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(Vec::new())
+    }
+}
+
+/// The names of a run's data files: the five stage files, then the
+/// duplicates file, with the format's extension.
+pub fn output_names(format: Format) -> [String; 6] {
+    let s = Stage::ALL.map(|s| s.file_name());
+    let named = |n: &str| match format {
+        Format::Csv => n.to_string(),
+        f => format!("{}.{}", n.trim_end_matches(".csv"), f.extension()),
+    };
+    [
+        named(s[0]),
+        named(s[1]),
+        named(s[2]),
+        named(s[3]),
+        named(s[4]),
+        named(DUPLICATES_FILE),
+    ]
+}
+
+/// How a run's data files are written.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    pub format: Format,
+    /// Defuse spreadsheet formulas in cells (CSV and TSV only).
+    pub sanitize: bool,
+    /// Start CSV and TSV files with a UTF-8 byte-order mark (`--bom`).
+    pub bom: bool,
+    /// The output (index as in [`output_names`]) also streamed to standard
+    /// output (`--stdout STAGE`).
+    pub stdout: Option<usize>,
+    /// `--dry-run`: no file is created.
+    pub dry_run: bool,
+}
+
+/// Where one output goes.
+enum Sink {
+    File(AtomicFile),
+    /// `--dry-run`: counted, not kept.
+    Discard,
+}
+
+/// The stage files of one run and the duplicates file, and standard output
+/// when a stage is streamed there.
 pub struct StageFiles {
-    pub files: Vec<AtomicFile>,
+    sinks: Vec<Sink>,
+    stdout: Option<(usize, Option<BufWriter<std::io::Stdout>>)>,
+    /// Whoever reads standard output closed it before the run ended.
+    pub stdout_closed: bool,
+    /// For JSON Lines: each output's header and which columns hold numbers.
+    json: Vec<JsonHeader>,
+}
+
+/// The keys of one output's JSON objects.
+#[derive(Debug, Clone)]
+pub struct JsonHeader {
+    pub keys: Vec<String>,
+    pub numeric: Vec<bool>,
 }
 
 impl StageFiles {
-    pub fn create(dir: &Path, layout: &Layout, sanitize_cells: bool) -> Result<StageFiles, Error> {
-        fs::create_dir_all(dir).map_err(|e| {
-            Error::Output(
-                dir.display().to_string(),
-                format!("cannot create the output directory: {e}"),
-            )
-        })?;
-        let mut files = Vec::new();
-        for (i, file_name) in output_names().into_iter().enumerate() {
-            let mut f = AtomicFile::create(dir, file_name)?;
-            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-            for h in layout.header(i) {
-                let cell = if sanitize_cells {
-                    sanitize(h.as_bytes())
-                } else {
-                    Cow::Borrowed(h.as_bytes())
-                };
-                w.write_field(cell)
-                    .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
-            }
-            w.write_record(None::<&[u8]>)
-                .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
-            let bytes = w
-                .into_inner()
-                .map_err(|e| Error::Output(file_name.into(), e.to_string()))?;
-            f.write_all(&bytes)?;
-            files.push(f);
+    pub fn create(dir: &Path, layout: &Layout, opts: &OutputOptions) -> Result<StageFiles, Error> {
+        if !opts.dry_run {
+            fs::create_dir_all(dir).map_err(|e| {
+                Error::Output(
+                    dir.display().to_string(),
+                    format!("cannot create the output directory: {e}"),
+                )
+            })?;
         }
-        Ok(StageFiles { files })
+        let json: Vec<JsonHeader> = (0..6).map(|i| layout.json_header(i)).collect();
+        let mut sinks = Vec::new();
+        let mut stdout = None;
+        for (i, file_name) in output_names(opts.format).into_iter().enumerate() {
+            let head = header_bytes(layout, i, opts, &file_name)?;
+            if opts.stdout == Some(i) {
+                let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
+                let ok = out.write_all(&head);
+                stdout = Some((i, ok.is_ok().then_some(out)));
+            }
+            if opts.dry_run {
+                sinks.push(Sink::Discard);
+                continue;
+            }
+            let mut f = AtomicFile::create(dir, &file_name)?;
+            if opts.bom {
+                f.write_all(b"\xEF\xBB\xBF")?;
+            }
+            f.write_all(&head)?;
+            sinks.push(Sink::File(f));
+        }
+        let stdout_closed = matches!(stdout, Some((_, None)));
+        Ok(StageFiles {
+            sinks,
+            stdout,
+            stdout_closed,
+            json,
+        })
     }
 
-    pub fn commit(self) -> Result<(), Error> {
-        for f in self.files {
-            f.commit()?;
+    /// The JSON keys of output `i`.
+    pub fn json_header(&self, i: usize) -> &JsonHeader {
+        &self.json[i]
+    }
+
+    /// Appends rows to output `i` (and to standard output when it is
+    /// streamed there). A closed standard output ends the streaming
+    /// quietly; the file still gets every row.
+    pub fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), Error> {
+        if let Some((s, out)) = &mut self.stdout {
+            if *s == i {
+                if let Some(w) = out {
+                    if let Err(e) = w.write_all(bytes) {
+                        if e.kind() != std::io::ErrorKind::BrokenPipe {
+                            return Err(Error::Output("<stdout>".into(), e.to_string()));
+                        }
+                        *out = None;
+                        self.stdout_closed = true;
+                    }
+                }
+            }
+        }
+        match &mut self.sinks[i] {
+            Sink::File(f) => f.write_all(bytes),
+            Sink::Discard => Ok(()),
+        }
+    }
+
+    /// Flushes standard output, then renames every file into place.
+    pub fn commit(mut self) -> Result<(), Error> {
+        self.flush_stdout()?;
+        for s in self.sinks {
+            if let Sink::File(f) = s {
+                f.commit()?;
+            }
         }
         Ok(())
     }
+
+    /// Flushes what is streamed to standard output.
+    pub fn flush_stdout(&mut self) -> Result<(), Error> {
+        if let Some((_, Some(w))) = &mut self.stdout {
+            if let Err(e) = w.flush() {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Error::Output("<stdout>".into(), e.to_string()));
+                }
+                self.stdout_closed = true;
+            }
+            if self.stdout_closed {
+                self.stdout = None;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The header line of output `i` in the run's format (empty for JSON
+/// Lines, whose objects carry their keys).
+fn header_bytes(
+    layout: &Layout,
+    i: usize,
+    opts: &OutputOptions,
+    file_name: &str,
+) -> Result<Vec<u8>, Error> {
+    if opts.format == Format::Jsonl {
+        return Ok(Vec::new());
+    }
+    let err = |e: csv::Error| Error::Output(file_name.into(), e.to_string());
+    let mut w = opts.format.writer();
+    for h in layout.header(i) {
+        let cell = if opts.sanitize {
+            sanitize(h.as_bytes())
+        } else {
+            Cow::Borrowed(h.as_bytes())
+        };
+        w.write_field(cell).map_err(err)?;
+    }
+    w.write_record(None::<&[u8]>).map_err(err)?;
+    w.into_inner()
+        .map_err(|e| Error::Output(file_name.into(), e.to_string()))
+}
+
+/// Turns rows written as CSV into JSON Lines: one object per row, keyed by
+/// `head`; numeric columns become numbers (or `null` when empty), every
+/// other cell a string. A row with more cells than keys (`--long-rows keep`
+/// never makes one) keeps the rest under `_extra_N`.
+pub fn csv_to_jsonl(rows: &[u8], head: &JsonHeader) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len() * 2);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(rows);
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec).unwrap_or(false) {
+        let mut obj = serde_json::Map::with_capacity(rec.len());
+        for (c, cell) in rec.iter().enumerate() {
+            let text = String::from_utf8_lossy(cell);
+            let key = head
+                .keys
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| format!("_extra_{}", c + 1));
+            let numeric = head.numeric.get(c).copied().unwrap_or(false);
+            let value = if numeric {
+                if text.is_empty() {
+                    serde_json::Value::Null
+                } else if let Ok(n) = text.parse::<i64>() {
+                    n.into()
+                } else {
+                    text.into_owned().into()
+                }
+            } else {
+                text.into_owned().into()
+            };
+            obj.insert(key, value);
+        }
+        if serde_json::to_writer(&mut out, &obj).is_ok() {
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -337,5 +574,36 @@ mod tests {
         for v in ["=1+1", "@x", "-", "+1 (555)", "plain"] {
             assert_eq!(s(&s(v)), s(v));
         }
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_format() {
+        assert_eq!(output_names(Format::Csv)[0], "leads.csv");
+        assert_eq!(output_names(Format::Tsv)[5], "duplicates.tsv");
+        assert_eq!(output_names(Format::Jsonl)[2], "opportunities.jsonl");
+    }
+
+    #[test]
+    fn csv_rows_become_json_objects() {
+        let head = JsonHeader {
+            keys: vec!["Email".into(), "Notes".into(), "leadsift_fit".into()],
+            numeric: vec![false, false, true],
+        };
+        let rows = b"a@x.io,\"one, \"\"two\"\"\nthree\",40\nb@y.io,,\n";
+        let out = String::from_utf8(csv_to_jsonl(rows, &head)).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"Email":"a@x.io","Notes":"one, \"two\"\nthree","leadsift_fit":40}"#
+        );
+        assert_eq!(
+            lines[1],
+            r#"{"Email":"b@y.io","Notes":"","leadsift_fit":null}"#
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::dedup::{Fill, HashedMap, Index, Plan, Prior};
 use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
-use crate::output::{Layout, StageFiles};
+use crate::output::{Format, Layout, OutputOptions, StageFiles};
 use crate::row::{ChunkOut, FileCtx, History, Pass, RunCtx, Worker};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
@@ -47,7 +47,10 @@ pub struct RunConfig<'a> {
     pub out_dir: &'a Path,
     pub jobs: usize,
     pub progress: bool,
-    pub sanitize: bool,
+    /// Format, sanitising, BOM, `--stdout`, `--dry-run`.
+    pub output: OutputOptions,
+    /// `--strict`: the first malformed row fails the run.
+    pub strict: bool,
     pub read: ReadOptions,
     pub pad_short: bool,
     pub keep_long: bool,
@@ -96,14 +99,24 @@ struct ReadCounts {
 /// (not yet written).
 pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     let started = Instant::now();
-    refuse_overwriting_inputs(&cfg.inputs, cfg.out_dir)?;
-    std::fs::create_dir_all(cfg.out_dir).map_err(|e| {
-        Error::Output(
-            cfg.out_dir.display().to_string(),
-            format!("cannot create the output directory: {e}"),
-        )
-    })?;
-    let two_pass = rules.dedup.enabled();
+    refuse_overwriting_inputs(&cfg.inputs, cfg.out_dir, cfg.output.format)?;
+    if !cfg.output.dry_run {
+        std::fs::create_dir_all(cfg.out_dir).map_err(|e| {
+            Error::Output(
+                cfg.out_dir.display().to_string(),
+                format!("cannot create the output directory: {e}"),
+            )
+        })?;
+    }
+    // A dry run leaves the output directory alone: its copies of standard
+    // input go to the system's temporary directory.
+    let spool_dir = if cfg.output.dry_run {
+        std::env::temp_dir()
+    } else {
+        cfg.out_dir.to_path_buf()
+    };
+    let one_pass = one_pass_dedup(rules, &cfg);
+    let two_pass = rules.dedup.enabled() && !one_pass;
     if cfg.state.is_some() && !two_pass {
         return Err(Error::Usage(
             "--state remembers people by their keys, but the rules turn deduplication off ([dedup] keys = []); give keys or drop --state".into(),
@@ -120,7 +133,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                 Some(p) => std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()),
             };
             if once {
-                let tmp = spool_once(cfg.out_dir, s)?;
+                let tmp = spool_once(&spool_dir, s)?;
                 s.path = Some(tmp.path().to_path_buf());
                 s.size = tmp.as_file().metadata().ok().map(|m| m.len());
                 _spools.push(tmp);
@@ -136,7 +149,22 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             &cfg.read,
         )?)
     };
+    // A dry run must not create a state file: a missing one is stood in
+    // for by an empty one in a temporary directory. An existing one is
+    // opened as usual and never committed.
+    let mut _dry_state = None;
     let mut state = match &cfg.state {
+        Some(p) if cfg.output.dry_run && !p.exists() => {
+            let dir = tempfile::tempdir().map_err(|e| {
+                Error::Output(
+                    p.display().to_string(),
+                    format!("cannot make a temporary state: {e}"),
+                )
+            })?;
+            let st = State::open(&dir.path().join("state.db"), cfg.as_of)?;
+            _dry_state = Some(dir);
+            Some(st)
+        }
         Some(p) => Some(State::open(p, cfg.as_of)?),
         None => None,
     };
@@ -175,8 +203,14 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     let bar = progress_bar(cfg.progress, &inputs, passes);
     let total: u64 = inputs.iter().map(|s| s.size.unwrap_or(0)).sum();
     let names: Vec<String> = inputs.iter().map(|s| s.name.clone()).collect();
-    let mut base = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
+    let sanitize = cfg.output.sanitize;
+    let mut base = RunCtx::new(rules, sanitize, cfg.pad_short, cfg.keep_long);
     base.exclusions = exclusions.as_ref();
+    base.format = cfg.output.format;
+    if cfg.output.format == Format::Jsonl {
+        base.json = (0..6).map(|i| layout.json_header(i)).collect();
+    }
+    let strict = cfg.strict;
     let headers: Vec<Vec<String>> = opened.iter().map(|o| o.headers.clone()).collect();
     let infos: Vec<_> = opened.iter().map(|o| o.info.clone()).collect();
 
@@ -196,7 +230,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             &pool,
             bar.as_ref(),
             0,
-            |_, chunk| {
+            None,
+            |file, chunk| {
+                stop_if_strict(strict, &names[file], &chunk)?;
                 for f in &chunk.facts {
                     let Some(c) = index.observe(f, &mut merged) else {
                         continue;
@@ -247,8 +283,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             let again = reopen(&inputs, &infos, &headers, rules, &cfg.read)?;
             let mut fills: HashedMap<Fill> = HashedMap::default();
             if let Some((p, _)) = &plan_holder {
-                let mut ctx = RunCtx::new(rules, cfg.sanitize, cfg.pad_short, cfg.keep_long);
+                let mut ctx = RunCtx::new(rules, sanitize, cfg.pad_short, cfg.keep_long);
                 ctx.exclusions = exclusions.as_ref();
+                ctx.format = base.format;
                 ctx.pass = Pass::Fill;
                 ctx.plan = Some(p);
                 drive(
@@ -259,6 +296,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                     &pool,
                     None,
                     0,
+                    None,
                     |file, chunk| {
                         for (k, value, line) in chunk.fills {
                             fills.entry(k).or_insert(Fill { value, file, line });
@@ -280,7 +318,18 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
         only_changed: cfg.only_changed,
         as_of: cfg.as_of,
     });
-    let mut stage_files = StageFiles::create(cfg.out_dir, &layout, cfg.sanitize)?;
+    let mut streaming = one_pass.then(|| Streaming {
+        plan: Plan {
+            index: Index::new(rules.dedup.order),
+            prior: HashedMap::default(),
+            file_base: Vec::new(),
+            names: names.clone(),
+            allow_downgrade: cfg.allow_downgrade,
+            fills: HashedMap::default(),
+        },
+        merged: Vec::new(),
+    });
+    let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
     let mut keys_written = 0u64;
     let counts = {
@@ -289,18 +338,21 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
         let state = &mut state;
         let upserted = &mut upserted;
         let keys_written = &mut keys_written;
+        let names = &names;
         drive(
             readers,
-            &names,
+            names,
             &files,
             &base,
             &pool,
             bar.as_ref(),
             if two_pass { total } else { 0 },
+            streaming.as_mut(),
             move |file, chunk| {
+                stop_if_strict(strict, &names[file], &chunk)?;
                 for (i, bytes) in chunk.bytes.iter().enumerate() {
                     if !bytes.is_empty() {
-                        stage_files.files[i].write_all(bytes)?;
+                        stage_files.write(i, bytes)?;
                     }
                 }
                 if let Some(st) = state.as_mut() {
@@ -323,6 +375,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             },
         )?
     };
+    if let Some(st) = &streaming {
+        summary.dedup = Some(DedupSummary::new(rules, &st.plan.index));
+    }
     if let Some((_, first)) = &plan_holder {
         if first
             .iter()
@@ -349,7 +404,10 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     }
     if let Some(st) = &state {
         summary.state = Some(StateSummary {
-            path: st.path().display().to_string(),
+            path: cfg.state.as_ref().map_or_else(
+                || st.path().display().to_string(),
+                |p| p.display().to_string(),
+            ),
             as_of: cfg.as_of.to_string(),
             keys_before: st.len() as u64,
             keys_written,
@@ -358,6 +416,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             changes: summary.changes,
         });
     }
+    summary.finish();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(Finished {
         summary,
@@ -444,12 +503,12 @@ fn drive<F>(
     pool: &rayon::ThreadPool,
     bar: Option<&ProgressBar>,
     progress_base: u64,
+    mut stream: Option<&mut Streaming>,
     mut consume: F,
 ) -> Result<Vec<ReadCounts>, Error>
 where
     F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
 {
-    let rules = run_ctx.rules;
     let (batch_tx, batch_rx) = sync_channel::<Batch>(IN_FLIGHT);
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
@@ -474,31 +533,37 @@ where
             let file = &files[batch.file];
             let first = batch.first_row;
             let first_global = batch.first_global;
-            let chunks: Vec<ChunkOut> = pool.install(|| {
-                batch.records[..batch.len]
-                    .par_chunks_mut(CHUNK)
-                    .enumerate()
-                    .map_init(
-                        || Worker::new(rules),
-                        |w, (ci, recs)| {
-                            let mut out = ChunkOut::new(rules.rules.len());
-                            for (k, rec) in recs.iter_mut().enumerate() {
-                                let i = (ci * CHUNK + k) as u64;
-                                w.process(
-                                    run_ctx,
-                                    file,
-                                    rec,
-                                    first + i,
-                                    first_global + i,
-                                    &mut out,
-                                );
-                            }
-                            w.drain_into(&mut out);
-                            out
-                        },
-                    )
-                    .collect()
-            });
+            let records = &mut batch.records[..batch.len];
+            let chunks = match stream.as_deref_mut() {
+                None => eval_batch(pool, records, run_ctx, file, first, first_global),
+                Some(st) => {
+                    // Keys first, in parallel; then, in input order, who is
+                    // whose duplicate; then the writing pass, which reads
+                    // decisions that no later row can change.
+                    let keys_ctx = RunCtx {
+                        pass: Pass::Keys,
+                        ..run_ctx.clone()
+                    };
+                    let facts = eval_batch(pool, records, &keys_ctx, file, first, first_global);
+                    for c in &facts {
+                        for f in &c.facts {
+                            st.plan.index.observe(f, &mut st.merged);
+                        }
+                    }
+                    let base = &mut st.plan.file_base;
+                    // Files with no records take the base of the next one.
+                    let start = first_global - (first - 1);
+                    if base.len() <= batch.file {
+                        base.resize(batch.file + 1, start);
+                    }
+                    base[batch.file] = start;
+                    let ctx = RunCtx {
+                        plan: Some(&st.plan),
+                        ..run_ctx.clone()
+                    };
+                    eval_batch(pool, records, &ctx, file, first, first_global)
+                }
+            };
             if let Some(b) = bar {
                 rows_done += batch.len as u64;
                 file_offsets[batch.file] = batch.bytes;
@@ -543,6 +608,58 @@ where
         eval_result?;
         Ok(counts)
     })
+}
+
+/// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
+/// records, each chunk's output in input order.
+fn eval_batch(
+    pool: &rayon::ThreadPool,
+    records: &mut [Record],
+    run_ctx: &RunCtx,
+    file: &FileCtx,
+    first: u64,
+    first_global: u64,
+) -> Vec<ChunkOut> {
+    let rules = run_ctx.rules;
+    pool.install(|| {
+        records
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map_init(
+                || Worker::new(run_ctx),
+                |w, (ci, recs)| {
+                    let mut out = ChunkOut::new(rules.rules.len());
+                    for (k, rec) in recs.iter_mut().enumerate() {
+                        let i = (ci * CHUNK + k) as u64;
+                        w.process(run_ctx, file, rec, first + i, first_global + i, &mut out);
+                    }
+                    w.drain_into(run_ctx, &mut out);
+                    out
+                },
+            )
+            .collect()
+    })
+}
+
+/// Deduplication decided batch by batch in one pass: possible when the
+/// first row of a person is kept and people are matched by one key only
+/// (a row then joins at most one person, and people never merge), with no
+/// state and no filling.
+pub struct Streaming {
+    /// Grows batch by batch; its file bases are set as files begin.
+    plan: Plan,
+    merged: Vec<u32>,
+}
+
+/// Whether deduplication can be decided in one pass (see [`Streaming`]).
+fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {
+    let spec = &rules.dedup;
+    spec.enabled()
+        && spec.keys.len() == 1
+        && spec.keep.is_empty()
+        && spec.order == crate::dedup::Order::First
+        && !spec.fill_empty
+        && cfg.state.is_none()
 }
 
 /// Reads every input in order into batches; returns the blank lines and
@@ -669,7 +786,22 @@ fn clean_columns(o: &Opened, rules: &Compiled) -> Vec<Option<WriteKind>> {
     cols
 }
 
-fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Error> {
+/// `--strict`: fails the run at the chunk's first malformed row.
+fn stop_if_strict(strict: bool, name: &str, chunk: &ChunkOut) -> Result<(), Error> {
+    match &chunk.first_malformed {
+        Some((line, reason)) if strict => Err(Error::Input(
+            format!("{name}:{line}"),
+            format!("{reason} (--strict stops at the first malformed row; nothing was written)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn refuse_overwriting_inputs(
+    inputs: &[Source],
+    out_dir: &Path,
+    format: Format,
+) -> Result<(), Error> {
     let Ok(dir) = out_dir.canonicalize() else {
         return Ok(());
     };
@@ -678,8 +810,12 @@ fn refuse_overwriting_inputs(inputs: &[Source], out_dir: &Path) -> Result<(), Er
         let Ok(p) = p.canonicalize() else { continue };
         if p.parent() == Some(dir.as_path()) {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let outputs = crate::output::output_names();
-            if outputs.contains(&name) || name == "summary.json" {
+            let outputs = crate::output::output_names(format);
+            let reports = crate::report::FILES;
+            if outputs.iter().any(|o| o == name)
+                || name == "summary.json"
+                || reports.contains(&name)
+            {
                 return Err(Error::Usage(format!(
                     "{}: this input is one of the output files in {}; choose another output directory with --out",
                     s.name,

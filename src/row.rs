@@ -8,7 +8,7 @@
 use crate::dedup::{self, Change, Decision, Fact, KeyBuf, Plan};
 use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
-use crate::output::{sanitize, DUPLICATES};
+use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::trace::Trace;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
@@ -43,6 +43,10 @@ pub enum Pass {
     Fill,
     /// Evaluate and write.
     Write,
+    /// Only the `[usable]` condition and the keys, for deciding duplicates
+    /// batch by batch when the first row of a single key is kept (see
+    /// `pipeline`): no rule runs, nothing is written.
+    Keys,
 }
 
 /// What the run knows of earlier runs (`--state`).
@@ -53,6 +57,7 @@ pub struct History {
 }
 
 /// What is fixed for the whole run.
+#[derive(Clone)]
 pub struct RunCtx<'a> {
     pub pass: Pass,
     /// Pass two of a deduplicating run: who is kept.
@@ -68,6 +73,10 @@ pub struct RunCtx<'a> {
     pub keep_long: bool,
     /// The reasons-column entry of each rule, rendered once.
     pub labels: Vec<String>,
+    /// The format rows are written in.
+    pub format: Format,
+    /// With JSON Lines: each output's keys.
+    pub json: Vec<JsonHeader>,
     pub unusable_reason: String,
 }
 
@@ -88,6 +97,8 @@ impl<'a> RunCtx<'a> {
             pad_short,
             keep_long,
             labels,
+            format: Format::Csv,
+            json: Vec::new(),
             unusable_reason,
         }
     }
@@ -114,6 +125,57 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
     s
 }
 
+/// Counts a row in the grade grid.
+fn count_grade(rules: &Compiled, totals: &[i64], out: &mut ChunkOut) {
+    let Some(g) = &rules.grades else { return };
+    let at = |a: &crate::rules::Axis, t: i64| {
+        a.levels
+            .iter()
+            .position(|(_, min)| t >= *min)
+            .unwrap_or(a.levels.len())
+    };
+    if out.grades.is_empty() {
+        out.grades = vec![vec![0; g.engagement.levels.len() + 1]; g.fit.levels.len() + 1];
+    }
+    let (f, e) = (
+        at(&g.fit, totals[g.fit.group]),
+        at(&g.engagement, totals[g.engagement.group]),
+    );
+    out.grades[f][e] += 1;
+}
+
+/// The reasons entry of a fired rule with `decay`: its points on this row
+/// and why: `recent-visit +10 engagement (decay: 20 halved every 30 days,
+/// 30 days since last_activity)`.
+pub fn decayed_label(rules: &Compiled, i: usize, age: Option<i64>) -> String {
+    let r = &rules.rules[i];
+    let Some(d) = &r.decay else {
+        return rule_label(rules, r);
+    };
+    let mut s = r.id.clone();
+    for &(g, p) in &r.points {
+        let got = crate::rules::decayed_points(p, age, d.half_life);
+        s.push_str(&format!(" {got:+} {}", rules.groups[g].name));
+    }
+    let full: Vec<String> = r.points.iter().map(|(_, p)| p.to_string()).collect();
+    let why = match age {
+        None => format!("no date read in {}", d.field),
+        Some(a) if a < 0 => format!("{} is {} day(s) after the run's date", d.field, -a),
+        Some(a) => format!("{a} day(s) since {}", d.field),
+    };
+    s.push_str(&format!(
+        " (decay: {} halved every {} days, {why})",
+        full.join("/"),
+        d.half_life
+    ));
+    let rest = rule_label(rules, r);
+    // Marks and disqualification, as in the plain label.
+    if let Some(at) = rest.find(" [").or_else(|| rest.find(" disqualify:")) {
+        s.push_str(&rest[at..]);
+    }
+    s
+}
+
 /// The output of a run of consecutive records: serialised rows per stage
 /// file and the counts the summary needs.
 pub struct ChunkOut {
@@ -133,7 +195,71 @@ pub struct ChunkOut {
     pub changes: Changes,
     pub rejects: [u64; RejectKind::ALL.len()],
     pub hits: Vec<u64>,
+    /// Rows whose rule hits were counted (the coverage denominator).
+    pub evaluated: u64,
     pub disqualified_by: Vec<u64>,
+    /// Rows per `source` value (as first spelt, keyed lowercased): the
+    /// five stages, then duplicates. Rows that could not be read count
+    /// under [`NOT_READ`].
+    pub sources: SourceCounts,
+    /// Kept lead, prospect and opportunity rows by total score.
+    pub scores: std::collections::BTreeMap<i64, u64>,
+    /// With `[grades]`: kept lead, prospect and opportunity rows per fit
+    /// grade (row) and engagement grade (column), best first.
+    pub grades: Vec<Vec<u64>>,
+    /// The line and reason of the chunk's first malformed row (for
+    /// `--strict`).
+    pub first_malformed: Option<(u64, String)>,
+}
+
+/// The `source` label of rows that could not be read into fields.
+pub const NOT_READ: &str = "(not read)";
+/// The `source` label of rows with no source.
+pub const NO_SOURCE: &str = "(none)";
+
+/// Stage counts per source value, in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct SourceCounts {
+    index: std::collections::HashMap<String, usize>,
+    pub rows: Vec<(String, [u64; 6])>,
+}
+
+impl SourceCounts {
+    /// Counts one row with source `value` in column `stage` (0-4 the
+    /// stages, 5 duplicates).
+    pub fn count(&mut self, value: &str, stage: usize) {
+        let value = if value.is_empty() { NO_SOURCE } else { value };
+        let key = value.to_lowercase();
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.rows.push((value.to_string(), [0; 6]));
+                self.index.insert(key, self.rows.len() - 1);
+                self.rows.len() - 1
+            }
+        };
+        self.rows[i].1[stage] += 1;
+    }
+
+    /// Adds another chunk's counts, keeping the first spelling seen.
+    pub fn merge(&mut self, other: &SourceCounts) {
+        for (v, counts) in &other.rows {
+            for (stage, n) in counts.iter().enumerate() {
+                if *n > 0 {
+                    let key = v.to_lowercase();
+                    let i = match self.index.get(&key) {
+                        Some(&i) => i,
+                        None => {
+                            self.rows.push((v.clone(), [0; 6]));
+                            self.index.insert(key, self.rows.len() - 1);
+                            self.rows.len() - 1
+                        }
+                    };
+                    self.rows[i].1[stage] += n;
+                }
+            }
+        }
+    }
 }
 
 impl ChunkOut {
@@ -149,7 +275,12 @@ impl ChunkOut {
             changes: Changes::default(),
             rejects: [0; RejectKind::ALL.len()],
             hits: vec![0; rules],
+            evaluated: 0,
             disqualified_by: vec![0; rules],
+            sources: SourceCounts::default(),
+            scores: Default::default(),
+            first_malformed: None,
+            grades: Vec::new(),
         }
     }
 }
@@ -226,11 +357,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(rules: &Compiled) -> Self {
+    pub fn new(run: &RunCtx) -> Self {
+        let rules = run.rules;
         Worker {
             scratch: Scratch::default(),
             verdict: Verdict::new(rules.groups.len()),
-            writers: (0..6).map(|_| new_writer()).collect(),
+            writers: (0..6).map(|_| run.format.writer()).collect(),
             text: String::new(),
             cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
@@ -243,10 +375,10 @@ impl Worker {
 
     /// A worker that records how each row it processes is decided; see
     /// [`Worker::take_decided`].
-    pub fn tracing(rules: &Compiled) -> Self {
+    pub fn tracing(run: &RunCtx) -> Self {
         Worker {
             decided: Some(Box::default()),
-            ..Worker::new(rules)
+            ..Worker::new(run)
         }
     }
 
@@ -256,18 +388,45 @@ impl Worker {
         Some(std::mem::take(&mut **d))
     }
 
-    /// Moves what the writers hold into `out`.
-    pub fn drain_into(&mut self, out: &mut ChunkOut) {
+    /// Moves what the writers hold into `out`, as JSON Lines when the run
+    /// writes them.
+    pub fn drain_into(&mut self, run: &RunCtx, out: &mut ChunkOut) {
         for (i, w) in self.writers.iter_mut().enumerate() {
-            let full = std::mem::replace(w, new_writer());
+            let full = std::mem::replace(w, run.format.writer());
             if let Ok(bytes) = full.into_inner() {
-                out.bytes[i] = bytes;
+                out.bytes[i] = match run.json.get(i) {
+                    Some(head) if !bytes.is_empty() => csv_to_jsonl(&bytes, head),
+                    _ => bytes,
+                };
             }
         }
     }
 
     /// Processes one record: rejects it with its kind, or evaluates it.
+    /// The keys pass leaves the record as it was read, for the pass that
+    /// writes it next.
     pub fn process(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        record: &mut Record,
+        row: u64,
+        global: u64,
+        out: &mut ChunkOut,
+    ) {
+        if run.pass == Pass::Keys {
+            if record.problem.is_some() {
+                return;
+            }
+            if record.len() != file.width {
+                let mut copy = record.clone();
+                return self.process_record(run, file, &mut copy, row, global, out);
+            }
+        }
+        self.process_record(run, file, record, row, global, out);
+    }
+
+    fn process_record(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
@@ -285,7 +444,9 @@ impl Worker {
         if let Some(kind) = record.problem {
             let raw = escape_raw(&record.raw);
             let reason = std::mem::take(&mut record.message);
-            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+            self.reject(
+                run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+            );
             return;
         }
         self.text.clear();
@@ -317,7 +478,9 @@ impl Worker {
                 file.width
             );
             let raw = raw_text(record, 0);
-            self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+            self.reject(
+                run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+            );
             return;
         }
         // The one UTF-8 check of the row: rules read the text it gives.
@@ -335,7 +498,9 @@ impl Worker {
                 );
                 let raw = raw_text(record, 0);
                 let kind = RejectKind::InvalidEncoding;
-                self.reject(run, file, record, kind, &reason, line, row, &raw, out);
+                self.reject(
+                    run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
+                );
                 return;
             }
         };
@@ -360,6 +525,28 @@ impl Worker {
             fill_name_parts(&mut self.names, file, &view);
         }
         let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
+        if run.pass == Pass::Keys {
+            let rules = run.rules;
+            let usable = rules
+                .usable
+                .as_ref()
+                .is_none_or(|(c, _, _)| rules.holds(c, &view, None, &mut self.scratch));
+            if usable {
+                let spec = &rules.dedup;
+                self.keys.compute(rules, &view, spec);
+                out.facts.push(Fact {
+                    line,
+                    row: global,
+                    keys: self.keys.hash,
+                    rank: spec.rank(false, 0, 0),
+                    stage: Stage::Lead,
+                    score: 0,
+                    empty: 0,
+                });
+            }
+            self.text.clear();
+            return;
+        }
         let note = std::mem::take(&mut self.text);
         match self.decided.as_deref_mut() {
             None => run
@@ -375,7 +562,9 @@ impl Worker {
             }
         }
         let v = &self.verdict;
+        let rules = run.rules;
         if v.outcome == Outcome::Unusable {
+            let source = view.field(rules.source_slot).to_string();
             let reason = if note.is_empty() {
                 run.unusable_reason.clone()
             } else {
@@ -390,11 +579,11 @@ impl Worker {
                 line,
                 row,
                 "",
+                &source,
                 out,
             );
             return;
         }
-        let rules = run.rules;
         let excluded = run.exclusions.and_then(|x| x.check(rules, &view));
         let today = if excluded.is_some() {
             Stage::Disqualified
@@ -475,6 +664,7 @@ impl Worker {
                         &found,
                     );
                     out.duplicates += 1;
+                    out.sources.count(view.field(rules.source_slot), DUPLICATES);
                     return;
                 }
             }
@@ -507,10 +697,17 @@ impl Worker {
             if h.only_changed && st.change == Change::Unchanged {
                 c.not_written += 1;
                 out.stages[stage.index()] += 1;
+                out.sources
+                    .count(view.field(rules.source_slot), stage.index());
+                if stage != Stage::Disqualified {
+                    *out.scores.entry(score).or_default() += 1;
+                    count_grade(rules, &self.verdict.totals, out);
+                }
                 return;
             }
         }
         let v = &self.verdict;
+        out.evaluated += 1;
         for &i in &v.fired {
             out.hits[i] += 1;
         }
@@ -520,6 +717,12 @@ impl Worker {
             out.disqualified_by[i] += 1;
         }
         out.stages[stage.index()] += 1;
+        out.sources
+            .count(view.field(rules.source_slot), stage.index());
+        if stage != Stage::Disqualified {
+            *out.scores.entry(score).or_default() += 1;
+            count_grade(rules, &v.totals, out);
+        }
         let excluded = match (&excluded, run.exclusions) {
             (Some(hit), Some(x)) => Some(hit.reason(x)),
             _ => None,
@@ -564,6 +767,9 @@ impl Worker {
         let _ = w.write_field(stage.name());
         for t in &v.totals {
             let _ = w.write_field(t.to_string());
+        }
+        if let Some(g) = &rules.grades {
+            let _ = w.write_field(g.grade(&v.totals));
         }
         let bant: String = ['B', 'A', 'N', 'T']
             .iter()
@@ -621,9 +827,13 @@ impl Worker {
         line: u64,
         row: u64,
         raw: &str,
+        source: &str,
         out: &mut ChunkOut,
     ) {
-        if run.pass == Pass::Facts {
+        if kind.malformed() && out.first_malformed.is_none() {
+            out.first_malformed = Some((line, format!("{}: {reason}", kind.name())));
+        }
+        if matches!(run.pass, Pass::Facts | Pass::Keys) {
             return;
         }
         if let Some(d) = self.decided.as_deref_mut() {
@@ -631,8 +841,10 @@ impl Worker {
         }
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
-        let w = &mut self.writers[Stage::Rejected.index()];
         let malformed = kind.malformed();
+        let source = if malformed { NOT_READ } else { source };
+        out.sources.count(source, Stage::Rejected.index());
+        let w = &mut self.writers[Stage::Rejected.index()];
         if malformed {
             for _ in &file.out_to_in {
                 let _ = w.write_field(b"");
@@ -652,7 +864,8 @@ impl Worker {
 }
 
 /// The reasons column of a row the rules placed, into `out`: the
-/// exclusion that disqualified it, every rule that fired, the reader's
+/// exclusion that disqualified it, every rule that fired (with its decayed
+/// points), the reader's
 /// note (padding, extra fields), and the totals a cap or floor changed.
 /// (`Worker::evaluate` adds what only a whole run knows: a stage held by
 /// `--state`, fields filled from duplicates.)
@@ -665,7 +878,10 @@ pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, ou
         if !out.is_empty() {
             out.push_str("; ");
         }
-        out.push_str(&run.labels[i]);
+        match v.decayed.iter().find(|(r, _)| *r == i) {
+            Some(&(_, age)) => out.push_str(&decayed_label(run.rules, i, age)),
+            None => out.push_str(&run.labels[i]),
+        }
     }
     if !note.is_empty() {
         if !out.is_empty() {
@@ -761,7 +977,10 @@ fn duplicate(
             "the same person as the kept row through other rows (no key in common with it directly)",
         ),
     }
-    let why = if b.stage == Stage::Disqualified && own != Stage::Disqualified {
+    let why = if b.stage == Stage::Disqualified
+        && own != Stage::Disqualified
+        && spec.keep.contains(&dedup::Criterion::Disqualified)
+    {
         "the kept row is disqualified, and a disqualification holds for the person".to_string()
     } else if dedup::ladder(b.stage) != dedup::ladder(own)
         && spec.keep.contains(&dedup::Criterion::Stage)
@@ -804,10 +1023,6 @@ fn duplicate(
     let _ = w.write_field(line.to_string());
     let _ = w.write_field(row.to_string());
     let _ = w.write_record(None::<&[u8]>);
-}
-
-fn new_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().from_writer(Vec::new())
 }
 
 /// Fields `from..` of a record joined with `,` (quoted as CSV where they

@@ -2,29 +2,20 @@
 //! rule, written as `summary.json` (schema `leadsift.summary/1`, documented
 //! in the README) and shown to people on stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::exclude::ListInfo;
 use crate::input::{Bound, FileInfo};
 use crate::output::AtomicFile;
-use crate::row::{Changes, ChunkOut, RejectKind};
+use crate::row::{Changes, ChunkOut, RejectKind, SourceCounts};
 use crate::rules::{Compiled, Stage};
 
 pub const SCHEMA: &str = "leadsift.summary/1";
-
-/// Pads or cuts `s` to exactly `width` characters, so columns line up.
-fn fit(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        format!("{s}{}", " ".repeat(width - n))
-    } else {
-        let cut: String = s.chars().take(width - 1).collect();
-        format!("{cut}…")
-    }
-}
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
@@ -197,6 +188,8 @@ pub struct Summary {
     pub leadsift_version: &'static str,
     pub rules: RulesInfo,
     pub output_dir: String,
+    /// `--dry-run`: nothing was written.
+    pub dry_run: bool,
     pub jobs: usize,
     pub elapsed_seconds: f64,
     /// Every row read: the five stage counts plus `duplicates`.
@@ -218,7 +211,93 @@ pub struct Summary {
     pub unusable_reason: String,
     pub disqualified: Vec<Disqualification>,
     pub rule_hits: Vec<RuleHits>,
+    /// Rules that never fired, and rules that fired on every row the rules
+    /// scored: both usually mean a mistake in the rules.
+    pub coverage: Coverage,
+    /// Rows per value of the `source` field, most rows first.
+    pub sources: Vec<SourceSummary>,
+    /// Total scores of the lead, prospect and opportunity rows.
+    pub scores: ScoreDistribution,
+    /// With `[grades]`: lead, prospect and opportunity rows by fit grade
+    /// and engagement grade.
+    pub grades: Option<GradeGrid>,
+    /// `--min-rows`, `--max-rejected`, ...: each gate given, and whether it
+    /// held.
+    pub gates: Vec<GateResult>,
+    #[serde(skip)]
+    source_counts: SourceCounts,
+    #[serde(skip)]
+    score_counts: BTreeMap<i64, u64>,
 }
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Rows whose rules were scored and counted in `rule_hits` (kept rows
+    /// that were not rejected, and not left out by `--only-changed`).
+    pub rows_scored: u64,
+    pub never_fired: Vec<String>,
+    pub fired_on_every_row: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeGrid {
+    pub fit_group: String,
+    pub engagement_group: String,
+    /// Fit grades, best first (the grid's rows).
+    pub fit: Vec<String>,
+    /// Engagement grades, best first (the grid's columns).
+    pub engagement: Vec<String>,
+    /// `rows[f][e]`: rows graded `fit[f]` and `engagement[e]`.
+    pub rows: Vec<Vec<u64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    /// The value as first spelt (values are grouped ignoring case);
+    /// `(none)` for an empty source, `(not read)` for rows that could not
+    /// be read, `(other values)` for what is past the first 25.
+    pub source: String,
+    pub rows: u64,
+    pub stages: Counts,
+    pub duplicates: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScoreDistribution {
+    pub rows: u64,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub mean: Option<f64>,
+    /// Up to 12 equal-width ranges from `min` to `max`, both ends inclusive.
+    pub buckets: Vec<ScoreBucket>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreBucket {
+    pub from: i64,
+    pub to: i64,
+    pub rows: u64,
+}
+
+/// One threshold given on the command line and how the run measured up.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateResult {
+    /// The option as given: `--max-rejected 5%`.
+    pub gate: String,
+    /// What was measured, in the gate's unit (rows or percent).
+    pub actual: f64,
+    pub limit: f64,
+    /// `rows` or `percent`.
+    pub unit: &'static str,
+    pub passed: bool,
+    /// Exit status the run ends with when this gate fails.
+    pub exit_status: u8,
+    /// `5.3% of 1,200 rows rejected, over the limit of 5% by 0.3 points`.
+    pub message: String,
+}
+
+/// Most sources listed by name; the rest are summed.
+const MAX_SOURCES: usize = 25;
 
 impl Summary {
     pub fn new(rules: &Compiled, out_dir: &Path, jobs: usize) -> Self {
@@ -236,6 +315,7 @@ impl Summary {
                 sha256: rules.sha256.clone(),
             },
             output_dir: out_dir.display().to_string(),
+            dry_run: false,
             jobs,
             elapsed_seconds: 0.0,
             rows_in: 0,
@@ -270,7 +350,76 @@ impl Summary {
                     hits: 0,
                 })
                 .collect(),
+            coverage: Coverage::default(),
+            sources: Vec::new(),
+            scores: ScoreDistribution::default(),
+            grades: rules.grades.as_ref().map(|g| GradeGrid {
+                fit_group: rules.groups[g.fit.group].name.clone(),
+                engagement_group: rules.groups[g.engagement.group].name.clone(),
+                fit: g.fit.names().iter().map(|s| s.to_string()).collect(),
+                engagement: g.engagement.names().iter().map(|s| s.to_string()).collect(),
+                rows: vec![vec![0; g.engagement.levels.len() + 1]; g.fit.levels.len() + 1],
+            }),
+            gates: Vec::new(),
+            source_counts: SourceCounts::default(),
+            score_counts: BTreeMap::new(),
         }
+    }
+
+    /// Works out what is derived from the counts: coverage, sources and
+    /// the score distribution. Called once, after the last chunk.
+    pub fn finish(&mut self) {
+        let scored = self.coverage.rows_scored;
+        self.coverage.never_fired = self
+            .rule_hits
+            .iter()
+            .filter(|h| h.hits == 0 && scored > 0)
+            .map(|h| h.id.clone())
+            .collect();
+        self.coverage.fired_on_every_row = self
+            .rule_hits
+            .iter()
+            .filter(|h| h.hits == scored && scored > 1)
+            .map(|h| h.id.clone())
+            .collect();
+        let mut rows: Vec<SourceSummary> = self
+            .source_counts
+            .rows
+            .iter()
+            .map(|(name, c)| {
+                let mut stages = Counts::default();
+                stages.add(&[c[0], c[1], c[2], c[3], c[4]]);
+                SourceSummary {
+                    source: name.clone(),
+                    rows: c.iter().sum(),
+                    stages,
+                    duplicates: c[5],
+                }
+            })
+            .collect();
+        // Most rows first; ties in order of first appearance (stable sort).
+        rows.sort_by_key(|r| std::cmp::Reverse(r.rows));
+        if rows.len() > MAX_SOURCES {
+            let rest = rows.split_off(MAX_SOURCES - 1);
+            let mut other = SourceSummary {
+                source: format!("(other values: {})", rest.len()),
+                rows: 0,
+                stages: Counts::default(),
+                duplicates: 0,
+            };
+            for r in rest {
+                other.rows += r.rows;
+                other.duplicates += r.duplicates;
+                other.stages.lead += r.stages.lead;
+                other.stages.prospect += r.stages.prospect;
+                other.stages.opportunity += r.stages.opportunity;
+                other.stages.disqualified += r.stages.disqualified;
+                other.stages.rejected += r.stages.rejected;
+            }
+            rows.push(other);
+        }
+        self.sources = rows;
+        self.scores = ScoreDistribution::of(&self.score_counts);
     }
 
     /// Adds one chunk of processed rows from input `file`.
@@ -292,6 +441,18 @@ impl Summary {
                 *v = (v.as_u64().unwrap_or(0) + n).into();
             }
         }
+        self.coverage.rows_scored += c.evaluated;
+        if let Some(g) = &mut self.grades {
+            for (row, counts) in g.rows.iter_mut().zip(&c.grades) {
+                for (cell, n) in row.iter_mut().zip(counts) {
+                    *cell += n;
+                }
+            }
+        }
+        self.source_counts.merge(&c.sources);
+        for (score, n) in &c.scores {
+            *self.score_counts.entry(*score).or_default() += n;
+        }
         for (h, n) in self.rule_hits.iter_mut().zip(&c.hits) {
             h.hits += n;
         }
@@ -309,91 +470,96 @@ impl Summary {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Writes `summary.json` atomically.
+    /// Writes the reports (`summary.md`, `summary.html`) and then
+    /// `summary.json`, each atomically; `summary.json` comes last, so a
+    /// run that stops in between leaves the previous one.
     pub fn write(&self, dir: &Path) -> Result<(), crate::error::Error> {
-        let mut f = AtomicFile::create(dir, "summary.json")?;
-        f.write_all(self.to_json().as_bytes())?;
-        f.write_all(b"\n")?;
-        f.commit()
-    }
-
-    /// The human summary for stderr.
-    pub fn render(&self, width: usize) -> String {
-        let mut s = String::new();
-        let files = if self.files.len() == 1 {
-            "1 file".to_string()
-        } else {
-            format!("{} files", self.files.len())
-        };
-        s.push_str(&format!(
-            "leadsift: {} rows from {files} in {:.2} s, rules {}\n",
-            self.rows_in, self.elapsed_seconds, self.rules.path
-        ));
-        for f in &self.files {
-            s.push_str(&format!("  {}: {}\n", f.path, f.input.describe()));
-            for p in &f.input.header_problems {
-                s.push_str(&format!("    warning: {p}\n"));
-            }
-        }
-        let total = self.rows_in.max(1) as f64;
-        let bar_width = width.saturating_sub(34).clamp(10, 40);
-        for st in [
-            Stage::Opportunity,
-            Stage::Prospect,
-            Stage::Lead,
-            Stage::Disqualified,
-            Stage::Rejected,
+        let written = jiff::ZonedDateTime::now()
+            .strftime("%Y-%m-%d %H:%M:%S %:z")
+            .to_string();
+        let doc = crate::report::Doc::new(self, &written);
+        let [md, html] = crate::report::FILES;
+        for (name, text) in [
+            (md, crate::report::markdown::render(&doc)),
+            (html, crate::report::html::render(&doc)),
+            ("summary.json", self.to_json() + "\n"),
         ] {
-            let n = self.stages.get(st);
-            let share = n as f64 / total;
-            let bar = "#".repeat((share * bar_width as f64).round() as usize);
-            s.push_str(&format!(
-                "  {:<13}{:>9} {:>5.1}%  {bar}\n",
-                st.name(),
-                n,
-                share * 100.0
-            ));
+            let mut f = AtomicFile::create(dir, name)?;
+            f.write_all(text.as_bytes())?;
+            f.commit()?;
         }
-        let rejects: Vec<(&String, u64)> = self
-            .rejects
-            .iter()
-            .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        if !rejects.is_empty() {
-            s.push_str("rejected by reason:\n");
-            for (k, n) in rejects {
-                let why = if k == "unusable" {
-                    format!("unusable ({})", self.unusable_reason)
-                } else {
-                    k.clone()
-                };
-                s.push_str(&format!("  {} {n:>9}\n", fit(&why, 44)));
-            }
-        }
-        let disq: Vec<&Disqualification> =
-            self.disqualified.iter().filter(|d| d.rows > 0).collect();
-        if !disq.is_empty() {
-            s.push_str("disqualified by rule:\n");
-            for d in disq {
-                let label = format!("{} ({})", d.rule, d.reason);
-                s.push_str(&format!("  {} {:>9}\n", fit(&label, 44), d.rows));
-            }
-        }
-        let mut hits: Vec<&RuleHits> = self.rule_hits.iter().filter(|h| h.hits > 0).collect();
-        hits.sort_by_key(|h| std::cmp::Reverse(h.hits));
-        if !hits.is_empty() {
-            s.push_str("rules that fired most:\n");
-            for h in hits.iter().take(5) {
-                s.push_str(&format!("  {} {:>9}\n", fit(&h.id, 44), h.hits));
-            }
-        }
-        s.push_str(&format!("outputs in {}\n", self.output_dir));
-        s
+        Ok(())
     }
 
-    /// Prints the human summary on stderr.
+    /// The human summary for stderr, at most `width` columns a line,
+    /// coloured with ANSI styles when `colour`.
+    pub fn render(&self, width: usize, colour: bool) -> String {
+        crate::report::terminal::render(self, width, colour)
+    }
+
+    /// Prints the human summary on stderr, coloured when stderr is a
+    /// terminal and `NO_COLOR` is unset or empty.
     pub fn print(&self) {
-        let _ = std::io::stderr().write_all(self.render(80).as_bytes());
+        let stderr = std::io::stderr();
+        let colour = crate::report::terminal::colour_wanted(
+            stderr.is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        let _ = stderr.lock().write_all(self.render(80, colour).as_bytes());
+    }
+}
+
+impl ScoreDistribution {
+    /// Up to 12 equal-width buckets over the scores seen.
+    fn of(counts: &BTreeMap<i64, u64>) -> Self {
+        let (Some((&min, _)), Some((&max, _))) =
+            (counts.first_key_value(), counts.last_key_value())
+        else {
+            return ScoreDistribution::default();
+        };
+        let rows: u64 = counts.values().sum();
+        let sum: f64 = counts.iter().map(|(s, n)| *s as f64 * *n as f64).sum();
+        let span = (max - min + 1) as u64;
+        let width = span.div_ceil(12).max(1) as i64;
+        let mut buckets = Vec::new();
+        let mut from = min;
+        while from <= max {
+            let to = (from + width - 1).min(max);
+            let n = counts.range(from..=to).map(|(_, n)| n).sum();
+            buckets.push(ScoreBucket { from, to, rows: n });
+            from = to + 1;
+        }
+        ScoreDistribution {
+            rows,
+            min: Some(min),
+            max: Some(max),
+            mean: Some((sum / rows as f64 * 100.0).round() / 100.0),
+            buckets,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_buckets_cover_min_to_max() {
+        let counts: BTreeMap<i64, u64> = [(0, 5), (10, 2), (95, 1)].into_iter().collect();
+        let d = ScoreDistribution::of(&counts);
+        assert_eq!(d.rows, 8);
+        assert_eq!((d.min, d.max), (Some(0), Some(95)));
+        assert_eq!(d.buckets.first().map(|b| b.from), Some(0));
+        assert_eq!(d.buckets.last().map(|b| b.to), Some(95));
+        assert_eq!(d.buckets.iter().map(|b| b.rows).sum::<u64>(), 8);
+        assert!(d.buckets.len() <= 12);
+        let one: BTreeMap<i64, u64> = [(7, 3)].into_iter().collect();
+        let d = ScoreDistribution::of(&one);
+        assert_eq!(d.buckets.len(), 1);
+        assert_eq!(
+            (d.buckets[0].from, d.buckets[0].to, d.buckets[0].rows),
+            (7, 7, 3)
+        );
+        assert_eq!(ScoreDistribution::of(&BTreeMap::new()).rows, 0);
     }
 }

@@ -192,9 +192,11 @@ fn explain_json_field_by_field() {
         *dm,
         serde_json::json!({
             "id": "decision-maker",
+            "label": "decision-maker +25 fit [authority]",
             "when": "seniority(title) in leaders",
             "fired": true,
             "points": {"fit": 25},
+            "decay": null,
             "marks": ["authority"],
             "disqualify": null,
             "condition": {
@@ -623,7 +625,7 @@ prospect = "fit >= 30"
         &err,
         &[
             "rules.toml:3:1: warning: list `unused`: defined but never used",
-            "rules.toml:14:1: warning: rule `vp`: group `engagement` gets points here, but no stage condition reads `engagement` (nor `total`)",
+            "rules.toml:14:1: warning: rule `vp`: group `engagement` gets points here, but no stage condition reads `engagement` (nor `total`) and [grades] does not",
             "rules.toml:18:9: warning: rule `ceo`: `seniority(title) in bosses` can never hold: seniority(title) is one of c-level, director, individual, intern, manager, vp, never an entry of list `bosses`; the rule never fires",
             "rules.toml:23:9: warning: rule `phone`: `phone_e164(phone) starts with \"0049\"` can never hold: phone_e164(phone) is a number in E.164 form",
             "rules.toml:23:49: warning: rule `phone`: `1 = 1` always holds: it compares two constants",
@@ -714,4 +716,56 @@ fn the_static_checks_section_of_rules_md_is_what_check_prints() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), warnings);
+}
+
+#[test]
+fn explain_counts_days_from_as_of_like_run_and_shows_decay() {
+    let t = tempdir().unwrap();
+    let rules = r#"
+[[rule]]
+id = "recent-activity"
+when = "last_activity is present"
+engagement = 20
+decay = { since = "last_activity", half_life = 30 }
+
+[[rule]]
+id = "stale"
+when = "days_since(created) > 90"
+fit = -5
+
+[stages]
+prospect = "engagement >= 10"
+
+[[example]]
+name = "active a month ago"
+row = { email = "a@b.io", last_activity = "2026-10-24", created = "2026-01-01" }
+stage = "prospect"
+points = { engagement = 10, fit = -5 }
+"#;
+    let r = write(t.path(), "rules.toml", rules.as_bytes());
+    let input = write(
+        t.path(),
+        "in.csv",
+        b"email,last_activity,created\na@b.io,2026-10-24,2026-01-01\nc@d.io,,2026-11-01\n",
+    );
+    let as_of = ["--as-of", "2026-11-23"];
+    assert_explain_agrees_with_run(&r, &input, &as_of);
+    let doc = json(&["-r", &r, &input, "--row", "1", "--as-of", "2026-11-23"]);
+    let rule = &doc["rows"][0]["rules"][0];
+    assert_eq!(
+        rule["label"],
+        "recent-activity +10 engagement (decay: 20 halved every 30 days, 30 day(s) since last_activity)"
+    );
+    assert_eq!(
+        rule["decay"],
+        serde_json::json!({"since": "last_activity", "half_life": 30, "days": 30})
+    );
+    assert_eq!(
+        doc["rows"][0]["rules"][1]["condition"]["values"],
+        serde_json::json!([{"name": "created", "value": "2026-01-01"}, {"name": "days_since(created)", "value": 326}])
+    );
+    let (out, _) = ok(&["test", "-r", &r, "--as-of", "2026-11-23"]);
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    let (code, out, _) = status(&["test", "-r", &r, "--as-of", "2027-06-01"]);
+    assert_eq!(code, 1, "{out}");
 }

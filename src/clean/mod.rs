@@ -15,9 +15,11 @@
 //! - [`country`]: ISO 3166-1 alpha-2 from codes and names in many spellings.
 //! - [`title`]: seniority and department from a job title.
 //! - [`company`]: a matching key for company names.
+//! - [`date`]: dates in the forms exports write them.
 
 pub mod company;
 pub mod country;
+pub mod date;
 pub mod email;
 mod fold;
 

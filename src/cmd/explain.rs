@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::cli::{ExplainArgs, LongRows, ShortRows};
+use crate::cli::{DateArgs, ExplainArgs, LongRows, ShortRows};
 use crate::error::{Error, EXIT_OK, EXIT_RUNTIME};
 use crate::explain::{self, Document, Origin, RowExplanation, RulesRef, SCHEMA, SCOPE};
 use crate::input::{self, aliases, Bound, Limits, Opened, Record, Source};
@@ -15,10 +15,11 @@ use crate::rules::value::eq_folded;
 use crate::rules::{self, derive::Memo, Compiled, RowView};
 
 pub fn execute(args: ExplainArgs) -> Result<u8, Error> {
-    let rules = rules::load(args.rules.as_deref())?;
+    let mut rules = rules::load(args.rules.as_deref())?;
     if !rules.warnings.items.is_empty() {
         eprintln!("{}", rules.warnings);
     }
+    set_dates(&mut rules, &args.dates)?;
     let r = &args.read;
     let limits = Limits {
         max_field: r.max_field_bytes,
@@ -95,6 +96,15 @@ pub fn execute(args: ExplainArgs) -> Result<u8, Error> {
         return Ok(EXIT_RUNTIME);
     }
     Ok(EXIT_OK)
+}
+
+/// `--as-of` and `--date-order`, as `run` applies them.
+pub fn set_dates(rules: &mut Compiled, dates: &DateArgs) -> Result<(), Error> {
+    rules.as_of = super::run::as_of(dates.as_of.as_deref())?;
+    if let Some(o) = dates.date_order {
+        rules.date_order = Some(o.order());
+    }
+    Ok(())
 }
 
 fn print(rules: &Compiled, rows: &[RowExplanation], json: bool) -> Result<(), Error> {

@@ -5,4 +5,5 @@ pub mod check;
 pub mod explain;
 pub mod init;
 pub mod run;
+pub mod shell;
 pub mod test;

@@ -2,14 +2,24 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{LongRows, ProgressMode, RunArgs, ShortRows};
+use crate::cli::{LongRows, OutFormat, ProgressMode, RunArgs, ShortRows, StdoutStage};
 use crate::error::{Error, EXIT_OK};
+use crate::gates::Gates;
 use crate::input::{Limits, ReadOptions, Source};
+use crate::output::{Format, OutputOptions, DUPLICATES};
 use crate::pipeline::{self, RunConfig};
 use crate::rules;
+use crate::rules::Stage;
 
 pub fn execute(args: RunArgs) -> Result<u8, Error> {
-    let compiled = rules::load(args.rules.as_deref())?;
+    let gates = Gates::from_options(
+        args.min_rows,
+        args.max_rejected.as_deref(),
+        args.max_duplicates.as_deref(),
+        &args.min_stage,
+    )?;
+    let output = output_options(&args)?;
+    let mut compiled = rules::load(args.rules.as_deref())?;
     if !args.quiet && !compiled.warnings.items.is_empty() {
         eprintln!("{}", compiled.warnings);
     }
@@ -28,13 +38,11 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         ProgressMode::Never => false,
         ProgressMode::Auto => !args.quiet && std::io::stderr().is_terminal(),
     };
-    let as_of = match &args.as_of {
-        Some(d) => d
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})")))?,
-        None => jiff::ZonedDateTime::now().date(),
-    };
+    let as_of = as_of(args.as_of.as_deref())?;
+    compiled.as_of = as_of;
+    if let Some(o) = args.date_order {
+        compiled.date_order = Some(o.order());
+    }
     if args.excludes.iter().any(|p| p.as_os_str() == "-") {
         return Err(Error::Usage(
             "--exclude reads files; standard input (`-`) is for the leads".into(),
@@ -45,7 +53,8 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         out_dir: &args.out,
         jobs,
         progress,
-        sanitize: !args.no_sanitize,
+        output,
+        strict: args.strict,
         read: read_options(&args)?,
         pad_short: args.short_rows == ShortRows::Pad,
         keep_long: args.long_rows == LongRows::Keep,
@@ -57,7 +66,11 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     };
     crate::interrupt::install()
         .map_err(|e| Error::Usage(format!("cannot catch SIGINT and SIGTERM: {e}")))?;
-    let removed = crate::output::remove_stale_temps(&args.out);
+    let removed = if args.dry_run {
+        0
+    } else {
+        crate::output::remove_stale_temps(&args.out)
+    };
     if removed > 0 && !args.quiet {
         eprintln!(
             "leadsift: removed {removed} temporary file(s) left in {} by a run that was killed",
@@ -66,17 +79,28 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     }
     let started = jiff::Timestamp::now();
     let inputs: Vec<String> = cfg.inputs.iter().map(|s| s.name.clone()).collect();
+    let dry_run = args.dry_run;
     let pipeline::Finished {
-        summary,
+        mut summary,
         files,
         state,
     } = pipeline::run(&compiled, cfg)?;
     if let Some(sig) = crate::interrupt::received() {
         return Err(Error::Interrupted(sig));
     }
+    summary.gates = gates.check(&summary);
+    summary.dry_run = dry_run;
     // Outputs first, then the state: a state saved for outputs that were
-    // never written would make the next --only-changed run skip them.
+    // never written would make the next --only-changed run skip them. A
+    // dry run commits only what it streamed to standard output.
     files.commit()?;
+    if dry_run {
+        if !args.quiet {
+            summary.print();
+        }
+        print_json(&args, &summary)?;
+        return Ok(gate_status(&summary, args.quiet));
+    }
     if let Some(st) = state {
         st.commit(&crate::state::RunRecord {
             started: started.to_string(),
@@ -90,16 +114,76 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     if !args.quiet {
         summary.print();
     }
-    if args.json {
-        let mut out = std::io::stdout().lock();
-        let written = writeln!(out, "{}", summary.to_json()).and_then(|_| out.flush());
-        if let Err(e) = written {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(Error::Output("<stdout>".into(), e.to_string()));
-            }
-        }
+    print_json(&args, &summary)?;
+    Ok(gate_status(&summary, args.quiet))
+}
+
+/// Returns the run's exit status. With `--quiet`, says each failed gate on
+/// stderr (a failed gate is an error; without `--quiet` the summary shows
+/// every gate).
+fn gate_status(summary: &crate::summary::Summary, quiet: bool) -> u8 {
+    for g in summary.gates.iter().filter(|g| !g.passed && quiet) {
+        eprintln!("leadsift: {}", g.message);
     }
-    Ok(EXIT_OK)
+    crate::gates::exit_status(&summary.gates).unwrap_or(EXIT_OK)
+}
+
+/// `--json`: the summary on stdout; a closed pipe ends it quietly.
+fn print_json(args: &RunArgs, summary: &crate::summary::Summary) -> Result<(), Error> {
+    if !args.json {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(out, "{}", summary.to_json()).and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Output("<stdout>".into(), e.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Format, BOM, sanitising and `--stdout`, checked together.
+fn output_options(args: &RunArgs) -> Result<OutputOptions, Error> {
+    let format = match args.out_format {
+        OutFormat::Csv => Format::Csv,
+        OutFormat::Tsv => Format::Tsv,
+        OutFormat::Jsonl => Format::Jsonl,
+    };
+    if args.bom && format == Format::Jsonl {
+        return Err(Error::Usage(
+            "--bom is for CSV and TSV files that Excel opens; JSON Lines never start with one"
+                .into(),
+        ));
+    }
+    let stdout = args.stdout.map(|s| match s {
+        StdoutStage::Lead => Stage::Lead.index(),
+        StdoutStage::Prospect => Stage::Prospect.index(),
+        StdoutStage::Opportunity => Stage::Opportunity.index(),
+        StdoutStage::Disqualified => Stage::Disqualified.index(),
+        StdoutStage::Rejected => Stage::Rejected.index(),
+        StdoutStage::Duplicates => DUPLICATES,
+    });
+    Ok(OutputOptions {
+        format,
+        // JSON Lines are read by programs, not spreadsheets: cells go as
+        // read.
+        sanitize: !args.no_sanitize && format != Format::Jsonl,
+        bom: args.bom,
+        stdout,
+        dry_run: args.dry_run,
+    })
+}
+
+/// `--as-of`, checked; today without it.
+pub fn as_of(arg: Option<&str>) -> Result<jiff::civil::Date, Error> {
+    match arg {
+        Some(d) => d
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})"))),
+        None => Ok(jiff::ZonedDateTime::now().date()),
+    }
 }
 
 /// `run`'s reading options.

@@ -14,10 +14,11 @@ use crate::rules::example::Example;
 use crate::rules::{self, Compiled, Outcome, Stage};
 
 pub fn execute(args: TestArgs) -> Result<u8, Error> {
-    let rules = rules::load(args.rules.as_deref())?;
+    let mut rules = rules::load(args.rules.as_deref())?;
     if !rules.warnings.items.is_empty() {
         eprintln!("{}", rules.warnings);
     }
+    super::explain::set_dates(&mut rules, &args.dates)?;
     let origin = rules.origin.display();
     let mut out = String::new();
     let n = rules.examples.len();

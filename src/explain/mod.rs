@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::input::{Bound, FileInfo, Record};
-use crate::row::{ChunkOut, Decided, FileCtx, RunCtx, Worker};
+use crate::row::{decayed_label, rule_label, ChunkOut, Decided, FileCtx, RunCtx, Worker};
 use crate::rules::trace::{Part, Seen, Shape, ShapeKind, Step};
 use crate::rules::value::format_number;
 use crate::rules::{Compiled, Outcome, Stage, MARK_NAMES};
@@ -131,13 +131,27 @@ pub struct NamedValue {
 #[derive(Debug, Serialize)]
 pub struct RuleTrace {
     pub id: String,
+    /// The rule as the reasons column names it on this row (with its
+    /// decayed points, for a rule with `decay` that fired).
+    pub label: String,
     pub when: String,
     pub fired: bool,
-    /// Points per group the rule gives when it fires.
+    /// Points per group the rule gives when it fires, as written.
     pub points: Map<String, Value>,
+    /// For a rule with `decay`: the date field, the half-life, and the
+    /// days since the date on this row (`null` when no date was read or
+    /// the rule did not fire).
+    pub decay: Option<DecayTrace>,
     pub marks: Vec<&'static str>,
     pub disqualify: Option<String>,
     pub condition: Condition,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DecayTrace {
+    pub since: String,
+    pub half_life: i64,
+    pub days: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -174,7 +188,7 @@ pub struct Origin<'a> {
 /// Runs one record through a tracing worker, the way `run` would with
 /// no duplicates, exclusions or state.
 pub fn decide(run: &RunCtx, file: &FileCtx, record: &mut Record, row: u64) -> Decided {
-    let mut worker = Worker::tracing(run.rules);
+    let mut worker = Worker::tracing(run);
     let mut out = ChunkOut::new(run.rules.rules.len());
     worker.process(run, file, record, row, row.saturating_sub(1), &mut out);
     worker.take_decided().unwrap_or_default()
@@ -243,6 +257,19 @@ pub fn explain(rules: &Compiled, d: &Decided, at: &Origin) -> RowExplanation {
         .enumerate()
         .map(|(i, r)| RuleTrace {
             id: r.id.clone(),
+            label: match v.decayed.iter().find(|(x, _)| *x == i) {
+                Some(&(_, age)) => decayed_label(rules, i, age),
+                None => rule_label(rules, r),
+            },
+            decay: r.decay.as_ref().map(|d| DecayTrace {
+                since: d.field.clone(),
+                half_life: d.half_life,
+                days: v
+                    .decayed
+                    .iter()
+                    .find(|(x, _)| *x == i)
+                    .and_then(|(_, age)| *age),
+            }),
             when: r.when_text.clone(),
             fired: v.fired.contains(&i),
             points: r

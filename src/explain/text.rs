@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{show_value, Condition, RowExplanation, RuleTrace};
+use super::{show_value, Condition, RowExplanation};
 
 /// Appends the explanation of one row to `out`.
 pub fn row(x: &RowExplanation, out: &mut String) {
@@ -43,7 +43,7 @@ pub fn body(x: &RowExplanation, out: &mut String) {
     let _ = writeln!(out, "rules ({fired} of {} fired):", x.rules.len());
     for r in &x.rules {
         let mark = if r.fired { "✓" } else { "✗" };
-        let _ = writeln!(out, "  {mark} {}", rule_label(r));
+        let _ = writeln!(out, "  {mark} {}", r.label);
         condition(&r.condition, 3, out);
     }
     totals(x, out);
@@ -78,22 +78,6 @@ fn fields(x: &RowExplanation, out: &mut String) {
         };
         let _ = writeln!(out, "  {:<width$}  {value}  ({from})", f.field);
     }
-}
-
-/// `decision-maker +25 fit [authority]`: as the reasons column names it.
-fn rule_label(r: &RuleTrace) -> String {
-    let mut s = r.id.clone();
-    for (g, p) in &r.points {
-        let p = p.as_i64().unwrap_or(0);
-        let _ = write!(s, " {p:+} {g}");
-    }
-    if !r.marks.is_empty() {
-        let _ = write!(s, " [{}]", r.marks.join(","));
-    }
-    if let Some(d) = &r.disqualify {
-        let _ = write!(s, " disqualify: {d}");
-    }
-    s
 }
 
 fn totals(x: &RowExplanation, out: &mut String) {

@@ -19,6 +19,7 @@ use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
 use super::trace::Shape;
 use super::{Origin, Stage};
+use crate::clean::date::DateOrder;
 use crate::dedup::spec::KEEP_NAMES;
 use crate::dedup::{Criterion, DedupSpec, ExcludeBy, KeyFields, KeyKind, Order, KEY_KINDS};
 use crate::input::aliases;
@@ -73,6 +74,63 @@ pub struct Rule {
     pub marks: u8,
     pub disqualify: Option<String>,
     pub note: Option<String>,
+    /// Points that halve every `half_life` days since a date.
+    pub decay: Option<Decay>,
+}
+
+/// `decay = { since = "last_activity", half_life = 30 }`: a rule's points
+/// times 0.5^(age / half_life), rounded; none when the date cannot be read,
+/// all of them for a date after `--as-of`.
+#[derive(Debug, Clone)]
+pub struct Decay {
+    pub slot: usize,
+    pub field: String,
+    pub half_life: i64,
+    /// The field's declared order for numeric dates.
+    pub order: Option<DateOrder>,
+}
+
+/// One axis of the grade: the group it reads and its grades, best first.
+#[derive(Debug, Clone)]
+pub struct Axis {
+    pub group: usize,
+    /// Grade name -> lowest total that earns it, best first.
+    pub levels: Vec<(String, i64)>,
+    /// The grade below the last threshold (`D`, `4`).
+    pub below: String,
+}
+
+impl Axis {
+    pub fn grade(&self, total: i64) -> &str {
+        self.levels
+            .iter()
+            .find(|(_, min)| total >= *min)
+            .map_or(self.below.as_str(), |(g, _)| g.as_str())
+    }
+
+    /// Every grade, best first.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.levels.iter().map(|(g, _)| g.as_str()).collect();
+        v.push(&self.below);
+        v
+    }
+}
+
+/// `[grades]`: fit letters and engagement digits, written as `A1`.
+#[derive(Debug, Clone)]
+pub struct Grades {
+    pub fit: Axis,
+    pub engagement: Axis,
+}
+
+impl Grades {
+    pub fn grade(&self, totals: &[i64]) -> String {
+        format!(
+            "{}{}",
+            self.fit.grade(totals[self.fit.group]),
+            self.engagement.grade(totals[self.engagement.group])
+        )
+    }
 }
 
 /// Rules ready to evaluate.
@@ -110,6 +168,15 @@ pub struct Compiled {
     pub stage_shapes: [Option<Shape>; 2],
     /// What keys are made of (see `dedup`).
     pub key_fields: KeyFields,
+    /// The `source` field (trade show, web, referral, ...), counted per
+    /// stage in the summary.
+    pub source_slot: usize,
+    /// The order of numeric dates in fields `[dates]` does not name: the
+    /// rules' `[dates] order`, replaced by `--date-order`.
+    pub date_order: Option<DateOrder>,
+    /// The date `days_since` and `decay` count from: today, or `--as-of`.
+    pub as_of: jiff::civil::Date,
+    pub grades: Option<Grades>,
     /// `[dedup]` and `[exclude]`.
     pub dedup: DedupSpec,
     /// `[[example]]`s, run by `leadsift test`.
@@ -144,6 +211,8 @@ struct Ctx<'r, 's> {
     defines: HashMap<String, (Cond, Shape)>,
     groups: Vec<Group>,
     derived: Vec<Derived>,
+    /// `[dates] fields`: a field's order for numeric dates.
+    date_orders: HashMap<String, DateOrder>,
     /// Where the current condition starts in the file, and whether offsets
     /// inside it map one to one.
     base: (usize, bool),
@@ -168,19 +237,24 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         defines: HashMap::new(),
         groups: Vec::new(),
         derived: Vec::new(),
+        date_orders: HashMap::new(),
         base: (0, false),
         context: String::new(),
     };
     cx.fields();
     cx.lists(&origin);
     cx.groups();
+    let date_order = cx.dates();
     let defines = cx.defines();
     let (usable, usable_shape) = cx.usable().unzip();
     let rules = cx.rules();
     let (stages, stage_shapes) = cx.stages();
     let (phone_region, clean_write) = cx.clean();
     let key_fields = cx.key_fields();
+    // Always read, for the summary's stage-by-source table.
+    let source_slot = cx.field_slot("source");
     let dedup = cx.dedup_spec();
+    let grades = cx.grades();
     let known = example::Known {
         slots: &cx.slots,
         declared: &cx.declared,
@@ -238,6 +312,10 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         usable_shape,
         stage_shapes,
         key_fields,
+        source_slot,
+        date_order,
+        as_of: jiff::ZonedDateTime::now().date(),
+        grades,
         dedup,
         examples,
         warnings: Diagnostics::default(),
@@ -428,6 +506,10 @@ impl Ctx<'_, '_> {
             }
             let marks = self.marks(&r.marks);
             let when = r.when.as_ref().and_then(|w| self.condition(w, Scope::Rule));
+            let decay = r
+                .decay
+                .as_ref()
+                .and_then(|d| self.decay(d, points.is_empty()));
             if points.is_empty() && marks == 0 && r.disqualify.is_none() {
                 self.rep.warn(
                     r.id.span.start,
@@ -445,11 +527,176 @@ impl Ctx<'_, '_> {
                     marks,
                     disqualify: r.disqualify.as_ref().map(|d| d.value.clone()),
                     note: r.note.as_ref().map(|n| n.value.clone()),
+                    decay,
                 });
             }
         }
         self.context.clear();
         out
+    }
+
+    /// A rule's `decay`: a known date field and a positive half-life.
+    fn decay(&mut self, d: &raw::RawDecay, no_points: bool) -> Option<Decay> {
+        let Some(since) = &d.since else {
+            self.err(d.span.start, "`decay` needs `since`, the date field the points age from, such as since = \"last_activity\"");
+            return None;
+        };
+        let field = since.value.trim().to_string();
+        if !self.declared.contains_key(&field) && aliases::builtin(&field).is_none() {
+            self.err(
+                since.span.start,
+                format!("`decay` since `{field}`: unknown field; name a field such as last_activity or declare it under [fields]"),
+            );
+            return None;
+        }
+        let half_life = match d.half_life {
+            Some((n, _)) if n > 0 => n,
+            Some((_, at)) => {
+                self.err(at, "`half_life` is a number of days above 0");
+                return None;
+            }
+            None => {
+                self.err(
+                    d.span.start,
+                    "`decay` needs `half_life`, the days after which the points are halved",
+                );
+                return None;
+            }
+        };
+        if no_points {
+            self.rep.warn(
+                d.span.start,
+                Some(&self.context.clone()),
+                "`decay` has no points to reduce",
+            );
+        }
+        Some(Decay {
+            slot: self.field_slot(&field),
+            order: self.date_orders.get(&field).copied(),
+            field,
+            half_life,
+        })
+    }
+
+    /// `[dates]`: the default order and each field's.
+    fn dates(&mut self) -> Option<DateOrder> {
+        let raw = &self.raw.dates;
+        let order_of = |t: &Text, rep: &mut Reporter| {
+            let o = DateOrder::from_name(&t.value);
+            if o.is_none() {
+                rep.error(
+                    t.span.start,
+                    Some("[dates]"),
+                    format!("`{}` is not a date order; write dmy (31/12/2025), mdy (12/31/2025) or ymd (25/12/31)", t.value),
+                );
+            }
+            o
+        };
+        let default = raw.order.as_ref().and_then(|t| order_of(t, self.rep));
+        for (f, o) in &raw.fields {
+            if let Some(o) = order_of(o, self.rep) {
+                if !self.declared.contains_key(&f.value) && aliases::builtin(&f.value).is_none() {
+                    self.rep.error(
+                        f.span.start,
+                        Some("[dates] fields"),
+                        format!("unknown field `{}`; name a field such as last_activity or created, or declare it under [fields]", f.value),
+                    );
+                }
+                self.date_orders.insert(f.value.clone(), o);
+            }
+        }
+        default
+    }
+
+    /// `[grades]`: both axes, each a known group with falling thresholds.
+    fn grades(&mut self) -> Option<Grades> {
+        let raw = &self.raw.grades;
+        let span = raw.span.clone()?;
+        let ctx = Some("[grades]");
+        let (Some(fit), Some(eng)) = (&raw.fit, &raw.engagement) else {
+            self.rep.error(
+                span.start,
+                ctx,
+                "give both axes: fit = { group = \"fit\", A = 60, B = 40, C = 20 } and engagement = { group = \"engagement\", 1 = 40, 2 = 20, 3 = 10 }",
+            );
+            return None;
+        };
+        let fit = self.axis(fit, "fit");
+        let engagement = self.axis(eng, "engagement");
+        Some(Grades {
+            fit: fit?,
+            engagement: engagement?,
+        })
+    }
+
+    fn axis(&mut self, a: &raw::RawAxis, name: &str) -> Option<Axis> {
+        let ctx = format!("[grades] {name}");
+        let group = match &a.group {
+            None => {
+                self.rep.error(
+                    a.span.start,
+                    Some(&ctx),
+                    "needs `group`, the score group it grades",
+                );
+                None
+            }
+            Some(g) => {
+                let i = self.groups.iter().position(|x| x.name == g.value);
+                if i.is_none() {
+                    let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+                    self.rep.error(
+                        g.span.start,
+                        Some(&ctx),
+                        format!(
+                            "unknown group `{}`; groups are {}",
+                            g.value,
+                            names.join(", ")
+                        ),
+                    );
+                }
+                i
+            }
+        };
+        if a.thresholds.is_empty() {
+            self.rep.error(
+                a.span.start,
+                Some(&ctx),
+                "needs at least one grade and its lowest total, such as A = 60",
+            );
+            return None;
+        }
+        let mut levels: Vec<(String, i64)> = Vec::new();
+        for (g, min) in &a.thresholds {
+            if let Some((prev, pmin)) = levels.last() {
+                if *min >= *pmin {
+                    self.rep.error(
+                        g.span.start,
+                        Some(&ctx),
+                        format!("`{}` = {min} must be below `{prev}` = {pmin}: list grades best first, each threshold lower", g.value),
+                    );
+                }
+            }
+            levels.push((g.value.clone(), *min));
+        }
+        let last = &levels[levels.len() - 1].0;
+        let below = match last.chars().collect::<Vec<_>>()[..] {
+            [c] if c.is_ascii_alphanumeric() && c != 'z' && c != 'Z' && c != '9' => {
+                char::from(c as u8 + 1).to_string()
+            }
+            _ => {
+                self.rep.error(
+                    a.span.start,
+                    Some(&ctx),
+                    format!("the last grade `{last}` must be one letter or digit, so that the grade below it is the next one (C then D, 3 then 4)"),
+                );
+                return None;
+            }
+        };
+        Some(Axis {
+            group: group?,
+            levels,
+            below,
+        })
     }
 
     fn marks(&mut self, names: &[Text]) -> u8 {
@@ -760,6 +1007,14 @@ impl Ctx<'_, '_> {
             "length" => Val::Num(NumX::Length(one_text(self))),
             "digits" => Val::Num(NumX::Digits(one_text(self))),
             "number" => Val::Num(NumX::Read(one_text(self))),
+            "days_since" => {
+                let t = one_text(self);
+                let order = match &t {
+                    TextX::Field(slot) => self.date_orders.get(&self.slots[*slot].label).copied(),
+                    _ => None,
+                };
+                Val::Num(NumX::DaysSince(t, order))
+            }
             "marks" if args.is_empty() => Val::Num(NumX::MarkCount),
             "marked" => {
                 if args.is_empty() {
@@ -786,7 +1041,15 @@ impl Ctx<'_, '_> {
                 Val::Bool(Cond::Marked(bits))
             }
             _ => {
-                let mut known = vec!["domain", "length", "digits", "number", "marked", "marks"];
+                let mut known = vec![
+                    "domain",
+                    "length",
+                    "digits",
+                    "number",
+                    "days_since",
+                    "marked",
+                    "marks",
+                ];
                 known.extend(CleanFn::ALL.iter().map(|c| c.name()));
                 let hint = suggest(f, known.iter().copied())
                     .map_or(String::new(), |s| format!("; did you mean `{s}`?"));

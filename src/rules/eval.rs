@@ -15,6 +15,7 @@ use super::expr::CmpOp;
 use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
+use crate::clean::date::{self, DateOrder};
 use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]
@@ -46,6 +47,9 @@ pub enum NumX {
     Group(usize),
     Total,
     MarkCount,
+    /// Days from the date in a text to `--as-of`, with the field's order
+    /// for numeric dates (else the run's).
+    DaysSince(TextX, Option<DateOrder>),
 }
 
 /// A compiled condition.
@@ -161,6 +165,9 @@ pub struct Verdict {
     pub marks: u8,
     /// Indexes of the rules that fired, in file order.
     pub fired: Vec<usize>,
+    /// Fired rules with `decay`: the rule and the age in days of its date
+    /// (`None`: no readable date, so no points).
+    pub decayed: Vec<(usize, Option<i64>)>,
 }
 
 impl Verdict {
@@ -171,6 +178,7 @@ impl Verdict {
             raw_totals: vec![0; groups],
             marks: 0,
             fired: Vec::new(),
+            decayed: Vec::new(),
         }
     }
 
@@ -212,6 +220,7 @@ impl Compiled {
         t: &mut T,
     ) {
         v.fired.clear();
+        v.decayed.clear();
         v.marks = 0;
         v.totals.iter_mut().for_each(|t| *t = 0);
         v.raw_totals.iter_mut().for_each(|t| *t = 0);
@@ -234,8 +243,17 @@ impl Compiled {
                 continue;
             }
             v.fired.push(i);
-            for &(g, p) in &rule.points {
-                v.raw_totals[g] += p;
+            if let Some(d) = &rule.decay {
+                let age = date::parse(row.field(d.slot), d.order.or(self.date_order))
+                    .map(|at| date::days_between(at, self.as_of));
+                v.decayed.push((i, age));
+                for &(g, p) in &rule.points {
+                    v.raw_totals[g] += decayed_points(p, age, d.half_life);
+                }
+            } else {
+                for &(g, p) in &rule.points {
+                    v.raw_totals[g] += p;
+                }
             }
             v.marks |= rule.marks;
             if rule.disqualify.is_some() && disqualified.is_none() {
@@ -315,6 +333,16 @@ impl super::Group {
             t = t.max(f);
         }
         t
+    }
+}
+
+/// `points` halved every `half_life` days of `age`, rounded half away from
+/// zero; all of them for a date in the future, none without a date.
+pub fn decayed_points(points: i64, age: Option<i64>, half_life: i64) -> i64 {
+    match age {
+        None => 0,
+        Some(a) if a <= 0 => points,
+        Some(a) => (points as f64 * 0.5f64.powf(a as f64 / half_life as f64)).round() as i64,
     }
 }
 
@@ -455,6 +483,10 @@ impl<'e> Eval<'e> {
             NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),
             NumX::Total => self.verdict.map(|v| v.totals.iter().sum::<i64>() as f64),
             NumX::MarkCount => self.verdict.map(|v| f64::from(v.marks.count_ones())),
+            NumX::DaysSince(x, order) => {
+                let d = date::parse(self.text(x, t), order.or(self.rules.date_order));
+                d.map(|d| date::days_between(d, self.rules.as_of) as f64)
+            }
         };
         t.value(|| (n.label(self.rules), Seen::Number(v)));
         v
@@ -528,5 +560,22 @@ impl Cond {
             | Cond::InList(t, _)
             | Cond::Empty(t) => t.slots(d, out),
         }
+    }
+}
+
+#[cfg(test)]
+mod decay_tests {
+    use super::decayed_points;
+
+    #[test]
+    fn points_halve_every_half_life() {
+        assert_eq!(decayed_points(20, Some(0), 30), 20);
+        assert_eq!(decayed_points(20, Some(-4), 30), 20);
+        assert_eq!(decayed_points(20, Some(30), 30), 10);
+        assert_eq!(decayed_points(20, Some(60), 30), 5);
+        assert_eq!(decayed_points(20, Some(15), 30), 14);
+        assert_eq!(decayed_points(-10, Some(30), 30), -5);
+        assert_eq!(decayed_points(20, Some(3650), 30), 0);
+        assert_eq!(decayed_points(20, None, 30), 0);
     }
 }

@@ -20,9 +20,11 @@ pub mod value;
 
 use std::path::{Path, PathBuf};
 
-pub use compile::{compile, Compiled, FieldSlot, Group, ListDef, Rule, MARK_NAMES};
+pub use compile::{
+    compile, Axis, Compiled, Decay, FieldSlot, Grades, Group, ListDef, Rule, MARK_NAMES,
+};
 pub use diag::{Diagnostic, Diagnostics};
-pub use eval::{Outcome, RowView, Scratch, Verdict};
+pub use eval::{decayed_points, Outcome, RowView, Scratch, Verdict};
 
 /// The built-in default rules, compiled into the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");

@@ -45,6 +45,42 @@ pub struct RawRule {
     pub marks: Vec<Text>,
     pub disqualify: Option<Text>,
     pub note: Option<Text>,
+    /// `decay = { since = "last_activity", half_life = 30 }`.
+    pub decay: Option<RawDecay>,
+}
+
+/// A rule's points shrinking with the age of a date field.
+#[derive(Debug, Clone)]
+pub struct RawDecay {
+    pub span: Range<usize>,
+    pub since: Option<Text>,
+    pub half_life: Option<(i64, usize)>,
+}
+
+/// The `[dates]` section: how numeric dates are read.
+#[derive(Debug, Clone, Default)]
+pub struct RawDates {
+    /// The order for every field not named in `fields`.
+    pub order: Option<Text>,
+    /// Field -> order.
+    pub fields: Vec<(Text, Text)>,
+}
+
+/// One axis of `[grades]`: a group and its thresholds, best first.
+#[derive(Debug, Clone)]
+pub struct RawAxis {
+    pub span: Range<usize>,
+    pub group: Option<Text>,
+    /// Grade name (`A`, `1`) -> lowest total that earns it.
+    pub thresholds: Vec<(Text, i64)>,
+}
+
+/// The `[grades]` section: fit letters and engagement digits.
+#[derive(Debug, Clone, Default)]
+pub struct RawGrades {
+    pub span: Option<Range<usize>>,
+    pub fit: Option<RawAxis>,
+    pub engagement: Option<RawAxis>,
 }
 
 /// The `[clean]` section: how values are cleaned for rules and outputs.
@@ -70,6 +106,8 @@ pub struct RawRules {
     pub clean: RawClean,
     pub dedup: RawDedup,
     pub exclude: RawExclude,
+    pub dates: RawDates,
+    pub grades: RawGrades,
     pub examples: Vec<super::example::RawExample>,
 }
 
@@ -104,6 +142,8 @@ const TOP_KEYS: &[&str] = &[
     "clean",
     "dedup",
     "exclude",
+    "dates",
+    "grades",
     "example",
 ];
 
@@ -138,6 +178,8 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
             "clean" => raw.clean = clean(value, rep),
             "dedup" => raw.dedup = dedup(value, rep),
             "exclude" => raw.exclude = exclude(value, rep),
+            "dates" => raw.dates = dates(value, rep),
+            "grades" => raw.grades = grades(value, rep),
             "example" => raw.examples = super::example::read(value, rep),
             other => unknown_key(rep, key, other, TOP_KEYS, None),
         }
@@ -396,6 +438,82 @@ fn exclude(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawExclude {
     out
 }
 
+fn decay(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: &str) -> Option<RawDecay> {
+    let t = table(v, rep, &format!("{ctx}: `decay`"))?;
+    let mut out = RawDecay {
+        span: v.span(),
+        since: None,
+        half_life: None,
+    };
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "since" => out.since = string(v, rep, Some(ctx)),
+            "half_life" => out.half_life = integer(v, rep, Some(ctx)).map(|n| (n, v.span().start)),
+            other => unknown_key(rep, k, other, &["since", "half_life"], Some(ctx)),
+        }
+    }
+    Some(out)
+}
+
+fn dates(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawDates {
+    let mut out = RawDates::default();
+    let Some(t) = table(v, rep, "[dates]") else {
+        return out;
+    };
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "order" => out.order = string(v, rep, Some("[dates]")),
+            "fields" => out.fields = string_table(v, rep, "[dates] fields"),
+            other => unknown_key(rep, k, other, &["order", "fields"], Some("[dates]")),
+        }
+    }
+    out
+}
+
+fn grades(v: &Spanned<DeValue>, rep: &mut Reporter) -> RawGrades {
+    let mut out = RawGrades {
+        span: Some(v.span()),
+        ..RawGrades::default()
+    };
+    let Some(t) = table(v, rep, "[grades]") else {
+        return out;
+    };
+    for (k, v) in t {
+        let name = k.get_ref().to_string();
+        let ctx = format!("[grades] {name}");
+        let axis = match name.as_str() {
+            "fit" | "engagement" => {
+                let Some(spec) = table(v, rep, &ctx) else {
+                    continue;
+                };
+                let mut a = RawAxis {
+                    span: v.span(),
+                    group: None,
+                    thresholds: Vec::new(),
+                };
+                for (sk, sv) in spec {
+                    if sk.get_ref() == "group" {
+                        a.group = string(sv, rep, Some(&ctx));
+                    } else if let Some(n) = integer(sv, rep, Some(&ctx)) {
+                        a.thresholds.push((key_text(sk), n));
+                    }
+                }
+                a
+            }
+            other => {
+                unknown_key(rep, k, other, &["fit", "engagement"], Some("[grades]"));
+                continue;
+            }
+        };
+        if name == "fit" {
+            out.fit = Some(axis);
+        } else {
+            out.engagement = Some(axis);
+        }
+    }
+    out
+}
+
 fn groups(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawGroup> {
     let Some(t) = table(v, rep, "[groups]") else {
         return Vec::new();
@@ -457,6 +575,7 @@ fn rules(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawRule> {
             marks: Vec::new(),
             disqualify: None,
             note: None,
+            decay: None,
         };
         for (k, v) in t {
             match k.get_ref().as_ref() {
@@ -465,6 +584,7 @@ fn rules(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawRule> {
                 "marks" => rule.marks = strings(v, rep, Some(&ctx)),
                 "disqualify" => rule.disqualify = string(v, rep, Some(&ctx)),
                 "note" => rule.note = string(v, rep, Some(&ctx)),
+                "decay" => rule.decay = decay(v, rep, &ctx),
                 // Any other key names a score group; `compile` checks it.
                 _ => match v.get_ref() {
                     DeValue::Integer(_) => {
@@ -482,6 +602,7 @@ fn rules(v: &Spanned<DeValue>, rep: &mut Reporter) -> Vec<RawRule> {
                             "marks",
                             "disqualify",
                             "note",
+                            "decay",
                             "<group> = <points>",
                         ],
                         Some(&ctx),

@@ -249,6 +249,7 @@ impl NumX {
                 .map_or_else(|| format!("group {g}"), |x| x.name.clone()),
             NumX::Total => "total".into(),
             NumX::MarkCount => "marks()".into(),
+            NumX::DaysSince(t, _) => format!("days_since({})", t.label(rules)),
         }
     }
 }

@@ -431,6 +431,10 @@ fn unread_groups(r: &Compiled, raw: &RawRules, rep: &mut Reporter) {
     for c in r.stages.iter().filter_map(|(c, _)| c.as_ref()) {
         groups_read(c, &mut read, &mut total);
     }
+    if let Some(g) = &r.grades {
+        read[g.fit.group] = true;
+        read[g.engagement.group] = true;
+    }
     if total {
         return;
     }
@@ -460,7 +464,7 @@ fn unread_groups(r: &Compiled, raw: &RawRules, rep: &mut Reporter) {
             at,
             Some(&format!("rule `{}`", first.id)),
             format!(
-                "group `{}` gets points here{others}, but no stage condition reads `{}` (nor `total`): they change no stage, only the leadsift_{} column",
+                "group `{}` gets points here{others}, but no stage condition reads `{}` (nor `total`) and [grades] does not: they change no stage, only the leadsift_{} column",
                 group.name, group.name, group.name
             ),
         );

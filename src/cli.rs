@@ -1,7 +1,7 @@
 //! The command line as clap sees it: raw values only. Turning them into a
 //! validated run is each command's job (`cmd/`).
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -50,6 +50,23 @@ pub enum Command {
         after_help = "Examples:\n  leadsift check\n  leadsift check --rules rules/trade-show.toml"
     )]
     Check(CheckArgs),
+    /// Show how rows are decided: every rule with the values it read,
+    /// the totals before and after caps, the stage conditions.
+    #[command(
+        after_help = "Explain shows the rules' verdict on each row on its own: duplicates, --exclude lists and --state are decided by `run` over whole inputs.\n\nExit status: 0 rows shown; 1 the input cannot be read, or has no such row, or no row matches; 2 a usage or rules error.\n\nExamples:\n  leadsift explain samples/webform.csv --row 1\n  leadsift explain -r rules/trade-show.toml samples/badge-scans.csv --match email=karen.mueller@silverpath.de\n  leadsift explain --json samples/webform.csv --row 4 --row 6 | jq '.rows[].stage'"
+    )]
+    Explain(Box<ExplainArgs>),
+    /// Run the examples of a rules file ([[example]]) and show each failure
+    /// with its explanation.
+    #[command(
+        after_help = "Exit status: 0 every example passes (or there are none); 1 an example fails; 2 a rules error.\n\nExamples:\n  leadsift test\n  leadsift test --rules rules/trade-show.toml"
+    )]
+    Test(TestArgs),
+    /// Write a starter rules file, with comments and examples, to edit.
+    #[command(
+        after_help = "The file is written only if it does not exist yet (exit 2 otherwise); list files it names (lists/competitors.txt) are written beside it unless they exist.\n\nExamples:\n  leadsift init\n  leadsift init --profile trade-show show-rules.toml"
+    )]
+    Init(InitArgs),
     /// Print a shell completion script on stdout.
     #[command(
         after_help = "Examples:\n  leadsift completions bash > ~/.local/share/bash-completion/completions/leadsift\n  leadsift completions zsh > ~/.zfunc/_leadsift\n  leadsift completions fish > ~/.config/fish/completions/leadsift.fish\n  leadsift completions powershell >> $PROFILE"
@@ -263,6 +280,110 @@ pub struct CheckArgs {
     /// Rules file (TOML); without it the built-in rules are checked.
     #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
     pub rules: Option<PathBuf>,
+    /// Fail (exit 1) when there are warnings.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The input (CSV file or workbook); `-` reads standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Rules file (TOML); without it the built-in rules/default.toml applies.
+    #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
+    pub rules: Option<PathBuf>,
+    /// The data row numbered N, as in the outputs' leadsift_row column
+    /// (1 = the first row after the header). Repeat for several.
+    #[arg(
+        long = "row",
+        value_name = "N",
+        required_unless_present = "matches",
+        conflicts_with = "matches"
+    )]
+    pub rows: Vec<NonZeroU64>,
+    /// Every row whose FIELD equals VALUE, ignoring case as `=` does;
+    /// FIELD is a field the rules read (`email`) or a header of the input.
+    /// Repeat: a row must match every one.
+    #[arg(long = "match", value_name = "FIELD=VALUE")]
+    pub matches: Vec<String>,
+    /// Print the explanations as JSON (schema leadsift.explain/1).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub dates: DateArgs,
+}
+
+/// The date the rules count from, and how they read numeric dates; the
+/// same options as `run`'s.
+#[derive(Debug, clap::Args)]
+pub struct DateArgs {
+    /// The date `days_since` and `decay` count from, YYYY-MM-DD
+    /// [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// How numeric dates (`03/04/2025`) are read where the rules' `[dates]`
+    /// does not say: day first, month first or year first.
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub date_order: Option<DateOrderArg>,
+}
+
+/// How inputs are read; the same options, with the same defaults, as `run`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// Text encoding of the input [default: detected].
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Field delimiter: `,` `;` `tab` `|` or any single character
+    /// [default: detected].
+    #[arg(short, long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Sheet of a workbook input [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Rows with fewer fields than the header: `reject` or `pad`.
+    #[arg(long, value_enum, default_value_t = ShortRows::Reject, value_name = "WHAT")]
+    pub short_rows: ShortRows,
+    /// Rows with more fields than the header: `reject` or `keep`.
+    #[arg(long, value_enum, default_value_t = LongRows::Reject, value_name = "WHAT")]
+    pub long_rows: LongRows,
+    /// Largest field, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
+    pub max_field_bytes: usize,
+    /// Largest record, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_record_bytes: usize,
+    /// Most lines one quoted field may span.
+    #[arg(long, value_name = "LINES", default_value_t = 1000)]
+    pub max_quoted_lines: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Rules file (TOML); without it the built-in rules are tested.
+    #[arg(short, long, value_name = "FILE", env = "LEADSIFT_RULES")]
+    pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub dates: DateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Which starter rules: `b2b` (the built-in default) or `trade-show`
+    /// (badge scans rated by booth staff).
+    #[arg(long, value_enum, default_value_t = Profile::B2b)]
+    pub profile: Profile,
+    /// Where to write them; never overwritten.
+    #[arg(value_name = "FILE", default_value = "leadsift.toml")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    B2b,
+    TradeShow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

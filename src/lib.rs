@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod dedup;
 pub mod error;
 pub mod exclude;
+pub mod explain;
 pub mod gates;
 pub mod input;
 pub mod interrupt;
@@ -43,6 +44,9 @@ where
     let result = match cli.command {
         Command::Run(a) => cmd::run::execute(*a),
         Command::Check(a) => cmd::check::execute(a),
+        Command::Explain(a) => cmd::explain::execute(*a),
+        Command::Test(a) => cmd::test::execute(a),
+        Command::Init(a) => cmd::init::execute(a),
         Command::Completions { shell } => cmd::shell::completions(shell),
         Command::Man => cmd::shell::man(),
     };

@@ -10,6 +10,7 @@ use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
 use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
+use crate::rules::trace::Trace;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
 
 pub use crate::input::RejectKind;
@@ -324,6 +325,22 @@ impl Changes {
     }
 }
 
+/// How one row was decided, as a tracing worker records it (for `explain`
+/// and `test`): from the very code that writes the row.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// For a rejected row: its kind, the reason and the raw text, as
+    /// written to `rejected.csv`.
+    pub reject: Option<(RejectKind, String, String)>,
+    /// The evaluation, when the record could be read as fields.
+    pub verdict: Option<Verdict>,
+    pub trace: Trace,
+    /// The value of each field slot as the rules saw it.
+    pub fields: Vec<String>,
+    /// The reasons column as written to the stage file.
+    pub reasons: String,
+}
+
 /// Per-thread buffers reused from row to row.
 pub struct Worker {
     scratch: Scratch,
@@ -335,6 +352,8 @@ pub struct Worker {
     extra: String,
     memo: Memo,
     keys: KeyBuf,
+    /// Only for `explain` and `test`: where the rows' decisions go.
+    decided: Option<Box<Decided>>,
 }
 
 impl Worker {
@@ -350,7 +369,23 @@ impl Worker {
             extra: String::new(),
             memo: Memo::new(rules.derived.len()),
             keys: KeyBuf::default(),
+            decided: None,
         }
+    }
+
+    /// A worker that records how each row it processes is decided; see
+    /// [`Worker::take_decided`].
+    pub fn tracing(run: &RunCtx) -> Self {
+        Worker {
+            decided: Some(Box::default()),
+            ..Worker::new(run)
+        }
+    }
+
+    /// How the last row was decided, for a tracing worker.
+    pub fn take_decided(&mut self) -> Option<Decided> {
+        let d = self.decided.as_mut()?;
+        Some(std::mem::take(&mut **d))
     }
 
     /// Moves what the writers hold into `out`, as JSON Lines when the run
@@ -513,8 +548,19 @@ impl Worker {
             return;
         }
         let note = std::mem::take(&mut self.text);
-        run.rules
-            .evaluate(&view, &mut self.scratch, &mut self.verdict);
+        match self.decided.as_deref_mut() {
+            None => run
+                .rules
+                .evaluate(&view, &mut self.scratch, &mut self.verdict),
+            Some(d) => {
+                let (s, v) = (&mut self.scratch, &mut self.verdict);
+                run.rules.evaluate_traced(&view, s, v, &mut d.trace);
+                d.verdict = Some(v.clone());
+                d.fields = (0..run.rules.slots.len())
+                    .map(|s| view.field(s).to_string())
+                    .collect();
+            }
+        }
         let v = &self.verdict;
         let rules = run.rules;
         if v.outcome == Outcome::Unusable {
@@ -677,38 +723,11 @@ impl Worker {
             *out.scores.entry(score).or_default() += 1;
             count_grade(rules, &v.totals, out);
         }
-        self.text.clear();
-        if let (Some(hit), Some(x)) = (&excluded, run.exclusions) {
-            self.text.push_str(&hit.reason(x));
-        }
-        for &i in &v.fired {
-            if !self.text.is_empty() {
-                self.text.push_str("; ");
-            }
-            match v.decayed.iter().find(|(r, _)| *r == i) {
-                Some(&(_, age)) => self.text.push_str(&decayed_label(rules, i, age)),
-                None => self.text.push_str(&run.labels[i]),
-            }
-        }
-        if !note.is_empty() {
-            if !self.text.is_empty() {
-                self.text.push_str("; ");
-            }
-            self.text.push_str(&note);
-        }
-        for (g, group) in run.rules.groups.iter().enumerate() {
-            if v.totals[g] != v.raw_totals[g] {
-                let bound = if v.raw_totals[g] > v.totals[g] {
-                    "capped"
-                } else {
-                    "floored"
-                };
-                self.text.push_str(&format!(
-                    "; {} {bound} at {} (was {})",
-                    group.name, v.totals[g], v.raw_totals[g]
-                ));
-            }
-        }
+        let excluded = match (&excluded, run.exclusions) {
+            (Some(hit), Some(x)) => Some(hit.reason(x)),
+            _ => None,
+        };
+        reasons(run, v, excluded.as_deref(), &note, &mut self.text);
         if let Some(st) = standing.filter(|s| s.held) {
             if !self.text.is_empty() {
                 self.text.push_str("; ");
@@ -735,6 +754,9 @@ impl Worker {
                 "{} from {p} line {}",
                 rules.slots[*slot].label, f.line
             ));
+        }
+        if let Some(d) = self.decided.as_deref_mut() {
+            d.reasons.clone_from(&self.text);
         }
         let w = &mut self.writers[stage.index()];
         if filled.is_empty() && run.rules.clean_write.is_empty() {
@@ -814,6 +836,9 @@ impl Worker {
         if matches!(run.pass, Pass::Facts | Pass::Keys) {
             return;
         }
+        if let Some(d) = self.decided.as_deref_mut() {
+            d.reject = Some((kind, reason.to_string(), raw.to_string()));
+        }
         out.stages[Stage::Rejected.index()] += 1;
         out.rejects[kind as usize] += 1;
         let malformed = kind.malformed();
@@ -835,6 +860,47 @@ impl Worker {
         let _ = w.write_field(row.to_string());
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
         let _ = w.write_record(None::<&[u8]>);
+    }
+}
+
+/// The reasons column of a row the rules placed, into `out`: the
+/// exclusion that disqualified it, every rule that fired (with its decayed
+/// points), the reader's
+/// note (padding, extra fields), and the totals a cap or floor changed.
+/// (`Worker::evaluate` adds what only a whole run knows: a stage held by
+/// `--state`, fields filled from duplicates.)
+pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, out: &mut String) {
+    out.clear();
+    if let Some(x) = excluded {
+        out.push_str(x);
+    }
+    for &i in &v.fired {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        match v.decayed.iter().find(|(r, _)| *r == i) {
+            Some(&(_, age)) => out.push_str(&decayed_label(run.rules, i, age)),
+            None => out.push_str(&run.labels[i]),
+        }
+    }
+    if !note.is_empty() {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(note);
+    }
+    for (g, group) in run.rules.groups.iter().enumerate() {
+        if v.totals[g] != v.raw_totals[g] {
+            let bound = if v.raw_totals[g] > v.totals[g] {
+                "capped"
+            } else {
+                "floored"
+            };
+            out.push_str(&format!(
+                "; {} {bound} at {} (was {})",
+                group.name, v.totals[g], v.raw_totals[g]
+            ));
+        }
     }
 }
 

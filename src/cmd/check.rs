@@ -1,14 +1,22 @@
 //! `leadsift check`: validate a rules file and show what it defines.
 
 use crate::cli::CheckArgs;
-use crate::error::{Error, EXIT_OK};
+use crate::error::{Error, EXIT_OK, EXIT_RUNTIME};
 use crate::rules::{self, Compiled, Stage};
 
 pub fn execute(args: CheckArgs) -> Result<u8, Error> {
     let compiled = rules::load(args.rules.as_deref())?;
     print!("{}", describe(&compiled));
-    if !compiled.warnings.items.is_empty() {
+    let warnings = compiled.warnings.items.len();
+    if warnings > 0 {
         eprintln!("{}", compiled.warnings);
+        if args.strict {
+            eprintln!(
+                "leadsift: {warnings} warning(s) in {} (--strict)",
+                compiled.warnings.origin
+            );
+            return Ok(EXIT_RUNTIME);
+        }
     }
     Ok(EXIT_OK)
 }
@@ -113,5 +121,9 @@ pub fn describe(r: &Compiled) -> String {
     }
     let by: Vec<&str> = d.exclude_by.iter().map(|b| b.name()).collect();
     s.push_str(&format!("--exclude lists match by: {}\n", by.join(", ")));
+    match r.examples.len() {
+        0 => s.push_str("examples: none ([[example]] tables are run by `leadsift test`)\n"),
+        n => s.push_str(&format!("examples: {n} (run them with `leadsift test`)\n")),
+    }
     s
 }

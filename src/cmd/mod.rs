@@ -2,5 +2,8 @@
 //! returns the exit status.
 
 pub mod check;
+pub mod explain;
+pub mod init;
 pub mod run;
 pub mod shell;
+pub mod test;

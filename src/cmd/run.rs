@@ -38,13 +38,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         ProgressMode::Never => false,
         ProgressMode::Auto => !args.quiet && std::io::stderr().is_terminal(),
     };
-    let as_of = match &args.as_of {
-        Some(d) => d
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})")))?,
-        None => jiff::ZonedDateTime::now().date(),
-    };
+    let as_of = as_of(args.as_of.as_deref())?;
     compiled.as_of = as_of;
     if let Some(o) = args.date_order {
         compiled.date_order = Some(o.order());
@@ -181,10 +175,37 @@ fn output_options(args: &RunArgs) -> Result<OutputOptions, Error> {
     })
 }
 
+/// `--as-of`, checked; today without it.
+pub fn as_of(arg: Option<&str>) -> Result<jiff::civil::Date, Error> {
+    match arg {
+        Some(d) => d
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map_err(|e| Error::Usage(format!("--as-of {d}: not a date like 2026-11-23 ({e})"))),
+        None => Ok(jiff::ZonedDateTime::now().date()),
+    }
+}
+
+/// `run`'s reading options.
+fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
+    let limits = Limits {
+        max_field: args.max_field_bytes,
+        max_record: args.max_record_bytes,
+        max_quoted_lines: args.max_quoted_lines,
+    };
+    let (encoding, delimiter) = (args.encoding.as_deref(), args.delimiter.as_deref());
+    checked_read_options(encoding, delimiter, args.sheet.clone(), limits)
+}
+
 /// The reading options, checked: an unknown encoding or a delimiter that
 /// cannot be one is a usage error before anything is read.
-fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
-    let encoding = match &args.encoding {
+pub fn checked_read_options(
+    encoding: Option<&str>,
+    delimiter: Option<&str>,
+    sheet: Option<String>,
+    limits: Limits,
+) -> Result<ReadOptions, Error> {
+    let encoding = match encoding {
         None => None,
         Some(name) => Some(encoding_rs::Encoding::for_label(name.trim().as_bytes()).ok_or_else(|| {
             Error::Usage(format!(
@@ -192,7 +213,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
             ))
         })?),
     };
-    let delimiter = match args.delimiter.as_deref() {
+    let delimiter = match delimiter {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
         Some(d) if d.len() == 1 && d != "\"" && d != "\n" && d != "\r" => Some(d.as_bytes()[0]),
@@ -202,7 +223,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
             )))
         }
     };
-    if args.max_field_bytes == 0 || args.max_record_bytes == 0 || args.max_quoted_lines == 0 {
+    if limits.max_field == 0 || limits.max_record == 0 || limits.max_quoted_lines == 0 {
         return Err(Error::Usage(
             "--max-field-bytes, --max-record-bytes and --max-quoted-lines must be above 0".into(),
         ));
@@ -210,11 +231,7 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
     Ok(ReadOptions {
         encoding,
         delimiter,
-        sheet: args.sheet.clone(),
-        limits: Limits {
-            max_field: args.max_field_bytes,
-            max_record: args.max_record_bytes,
-            max_quoted_lines: args.max_quoted_lines,
-        },
+        sheet,
+        limits,
     })
 }

@@ -14,8 +14,10 @@ use sha2::{Digest, Sha256};
 use super::derive::{CleanFn, Derived, WriteKind, WRITABLE};
 use super::diag::{suggest, Diagnostics, Reporter};
 use super::eval::{Cond, Finder, NumX, TextX};
+use super::example::{self, Example};
 use super::expr::{self, CmpOp, Expr, Operand, TextOp};
 use super::raw::{self, RawRules, Text};
+use super::trace::Shape;
 use super::{Origin, Stage};
 use crate::clean::date::DateOrder;
 use crate::dedup::spec::KEEP_NAMES;
@@ -65,6 +67,8 @@ pub struct Group {
 pub struct Rule {
     pub id: String,
     pub when: Cond,
+    /// `when` as written, node for node (for explanations).
+    pub shape: Shape,
     pub when_text: String,
     pub points: Vec<(usize, i64)>,
     pub marks: u8,
@@ -159,6 +163,9 @@ pub struct Compiled {
     pub country_slot: Option<usize>,
     /// Opportunity then prospect; `None` where the rules give no condition.
     pub stages: [(Option<Cond>, String); 2],
+    /// `[usable]` and the stage conditions as written, node for node.
+    pub usable_shape: Option<Shape>,
+    pub stage_shapes: [Option<Shape>; 2],
     /// What keys are made of (see `dedup`).
     pub key_fields: KeyFields,
     /// The `source` field (trade show, web, referral, ...), counted per
@@ -172,8 +179,13 @@ pub struct Compiled {
     pub grades: Option<Grades>,
     /// `[dedup]` and `[exclude]`.
     pub dedup: DedupSpec,
+    /// `[[example]]`s, run by `leadsift test`.
+    pub examples: Vec<Example>,
     pub warnings: Diagnostics,
 }
+
+/// Opportunity then prospect: each condition (if any) and its text.
+type StageConds = [(Option<Cond>, String); 2];
 
 /// Names a condition can use in one place of the file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -196,7 +208,7 @@ struct Ctx<'r, 's> {
     slot_index: HashMap<String, usize>,
     declared: HashMap<String, Vec<String>>,
     lists: Vec<ListDef>,
-    defines: HashMap<String, Cond>,
+    defines: HashMap<String, (Cond, Shape)>,
     groups: Vec<Group>,
     derived: Vec<Derived>,
     /// `[dates] fields`: a field's order for numeric dates.
@@ -234,15 +246,22 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
     cx.groups();
     let date_order = cx.dates();
     let defines = cx.defines();
-    let usable = cx.usable();
+    let (usable, usable_shape) = cx.usable().unzip();
     let rules = cx.rules();
-    let stages = cx.stages();
+    let (stages, stage_shapes) = cx.stages();
     let (phone_region, clean_write) = cx.clean();
     let key_fields = cx.key_fields();
     // Always read, for the summary's stage-by-source table.
     let source_slot = cx.field_slot("source");
     let dedup = cx.dedup_spec();
     let grades = cx.grades();
+    let known = example::Known {
+        slots: &cx.slots,
+        declared: &cx.declared,
+        groups: &cx.groups,
+        rules: &rules,
+    };
+    let examples = example::compile(&raw.examples, &known, cx.rep);
     let needs_country = cx.derived.iter().any(|d| d.func.needs_region())
         || clean_write.iter().any(|(_, k)| *k == WriteKind::Phone);
     let country_slot = needs_country.then(|| cx.field_slot("country"));
@@ -272,16 +291,11 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         Some(list) => list.iter().map(|t| t.value.trim().to_string()).collect(),
         None => DEFAULT_PLACEHOLDERS.iter().map(|s| s.to_string()).collect(),
     };
-    let mut diags = std::mem::take(&mut rep.out);
-    diags.items.sort_by_key(|d| (d.line, d.column));
-    if diags.errors() > 0 {
-        return Err(diags);
-    }
-    Ok(Compiled {
+    let mut compiled = Compiled {
         origin,
         sha256,
-        name: raw.name.map(|t| t.value),
-        description: raw.description.map(|t| t.value),
+        name: raw.name.as_ref().map(|t| t.value.clone()),
+        description: raw.description.as_ref().map(|t| t.value.clone()),
         slots,
         lists,
         defines,
@@ -295,14 +309,27 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         clean_write,
         country_slot,
         stages,
+        usable_shape,
+        stage_shapes,
         key_fields,
         source_slot,
         date_order,
         as_of: jiff::ZonedDateTime::now().date(),
         grades,
         dedup,
-        warnings: diags,
-    })
+        examples,
+        warnings: Diagnostics::default(),
+    };
+    if rep.out.errors() == 0 {
+        super::lint::check(&compiled, &raw, &mut rep);
+    }
+    let mut diags = std::mem::take(&mut rep.out);
+    diags.items.sort_by_key(|d| (d.line, d.column));
+    if diags.errors() > 0 {
+        return Err(diags);
+    }
+    compiled.warnings = diags;
+    Ok(compiled)
 }
 
 impl Ctx<'_, '_> {
@@ -422,22 +449,34 @@ impl Ctx<'_, '_> {
         out
     }
 
-    fn usable(&mut self) -> Option<(Cond, String, String)> {
+    fn usable(&mut self) -> Option<((Cond, String, String), Shape)> {
         let Some((when, reason)) = self.raw.usable.as_ref() else {
             // Without a [usable] section a row needs an email or a phone.
             let (email, phone) = (self.field_slot("email"), self.field_slot("phone"));
             let present = |s| Cond::Not(Box::new(Cond::Empty(TextX::Field(s))));
-            return Some((
-                Cond::Or(vec![present(email), present(phone)]),
+            let shape = Shape::node(
                 DEFAULT_USABLE.into(),
-                DEFAULT_REASON.into(),
+                0,
+                vec![
+                    Shape::leaf("email is present".into(), 0),
+                    Shape::leaf("phone is present".into(), 20),
+                ],
+            );
+            return Some((
+                (
+                    Cond::Or(vec![present(email), present(phone)]),
+                    DEFAULT_USABLE.into(),
+                    DEFAULT_REASON.into(),
+                ),
+                shape,
             ));
         };
         self.context = "[usable]".into();
         let c = self.condition(when, Scope::Rule);
         self.context.clear();
         let reason = reason.as_ref().map_or("not usable", |r| r.value.as_str());
-        Some((c?, when.value.clone(), reason.to_string()))
+        let (c, shape) = c?;
+        Some(((c, when.value.clone(), reason.to_string()), shape))
     }
 
     fn rules(&mut self) -> Vec<Rule> {
@@ -478,10 +517,11 @@ impl Ctx<'_, '_> {
                     "gives no points, marks nor disqualification",
                 );
             }
-            if let Some(when) = when {
+            if let Some((when, shape)) = when {
                 out.push(Rule {
                     id: r.id.value.clone(),
                     when,
+                    shape,
                     when_text: r.when.as_ref().map(|w| w.value.clone()).unwrap_or_default(),
                     points,
                     marks,
@@ -677,8 +717,9 @@ impl Ctx<'_, '_> {
         bits
     }
 
-    fn stages(&mut self) -> [(Option<Cond>, String); 2] {
+    fn stages(&mut self) -> (StageConds, [Option<Shape>; 2]) {
         let mut out = [(None, String::new()), (None, String::new())];
+        let mut shapes = [None, None];
         for (name, text) in &self.raw.stages {
             self.context = format!("stage `{}`", name.value);
             let slot = match name.value.as_str() {
@@ -696,14 +737,16 @@ impl Ctx<'_, '_> {
                     continue;
                 }
             };
-            out[slot] = (self.condition(text, Scope::Stage), text.value.clone());
+            let (c, shape) = self.condition(text, Scope::Stage).unzip();
+            out[slot] = (c, text.value.clone());
+            shapes[slot] = shape;
         }
         self.context.clear();
-        out
+        (out, shapes)
     }
 
     /// Parses and compiles one condition string from the file.
-    fn condition(&mut self, text: &Text, scope: Scope) -> Option<Cond> {
+    fn condition(&mut self, text: &Text, scope: Scope) -> Option<(Cond, Shape)> {
         self.base = self.rep.string_origin(&text.span, &text.value);
         let ast = match expr::parse(&text.value) {
             Ok(a) => a,
@@ -717,11 +760,44 @@ impl Ctx<'_, '_> {
         (self.rep.out.errors() == before).then_some(c)
     }
 
-    fn cond(&mut self, e: &Expr, scope: Scope) -> Cond {
+    /// A condition and its shape (see `trace`), node for node.
+    fn cond(&mut self, e: &Expr, scope: Scope) -> (Cond, Shape) {
+        let (text, at) = (e.to_string(), e.at());
         match e {
-            Expr::And(items) => Cond::And(items.iter().map(|i| self.cond(i, scope)).collect()),
-            Expr::Or(items) => Cond::Or(items.iter().map(|i| self.cond(i, scope)).collect()),
-            Expr::Not(inner) => Cond::Not(Box::new(self.cond(inner, scope))),
+            Expr::And(items) | Expr::Or(items) => {
+                let (conds, shapes) = items.iter().map(|i| self.cond(i, scope)).unzip();
+                let c = if matches!(e, Expr::And(_)) {
+                    Cond::And(conds)
+                } else {
+                    Cond::Or(conds)
+                };
+                (c, Shape::node(text, at, shapes))
+            }
+            Expr::Not(inner) => {
+                let (c, shape) = self.cond(inner, scope);
+                (Cond::Not(Box::new(c)), Shape::node(text, at, vec![shape]))
+            }
+            Expr::Bare(Operand::Name(n, _)) if self.names_define(n, scope) => {
+                let (c, shape) = self.defines[n].clone();
+                (c, Shape::alias(n, at, shape))
+            }
+            _ => (self.test(e, scope), Shape::leaf(text, at)),
+        }
+    }
+
+    /// Whether `n` names a `[define]` here (group names and `total` come
+    /// first, as in `name`).
+    fn names_define(&self, n: &str, scope: Scope) -> bool {
+        self.defines.contains_key(n)
+            && !self.groups.iter().any(|g| g.name == n)
+            && !(n == "total" && scope == Scope::Stage)
+    }
+
+    /// A condition that is one test as written: a comparison, a text or
+    /// list test, or an operand standing alone.
+    fn test(&mut self, e: &Expr, scope: Scope) -> Cond {
+        match e {
+            Expr::And(_) | Expr::Or(_) | Expr::Not(_) => self.cond(e, scope).0,
             Expr::Cmp(l, op, r) => self.compare(l, *op, r, scope),
             Expr::Text(l, op, pat, at) => {
                 let t = self.text_operand(l, scope, "a text test");
@@ -876,7 +952,7 @@ impl Ctx<'_, '_> {
         if n == "total" && scope == Scope::Stage {
             return Val::Num(NumX::Total);
         }
-        if let Some(c) = self.defines.get(n) {
+        if let Some((c, _)) = self.defines.get(n) {
             return Val::Bool(c.clone());
         }
         if self.raw.defines.iter().any(|(d, _)| d.value == n) {

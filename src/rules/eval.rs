@@ -12,6 +12,7 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
+use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
 use crate::clean::date::{self, DateOrder};
@@ -193,6 +194,31 @@ impl Verdict {
 impl Compiled {
     /// Evaluates every rule on one row.
     pub fn evaluate(&self, row: &RowView, scratch: &mut Scratch, v: &mut Verdict) {
+        self.evaluate_with(row, scratch, v, &mut NoTrace);
+    }
+
+    /// [`Compiled::evaluate`], recording every condition evaluated and
+    /// the values it read into `trace` (cleared first). The same code
+    /// path as the run's, so the two cannot disagree.
+    pub fn evaluate_traced(
+        &self,
+        row: &RowView,
+        scratch: &mut Scratch,
+        v: &mut Verdict,
+        trace: &mut Trace,
+    ) {
+        trace.clear();
+        self.evaluate_with(row, scratch, v, trace);
+    }
+
+    #[inline]
+    fn evaluate_with<T: Tracer>(
+        &self,
+        row: &RowView,
+        scratch: &mut Scratch,
+        v: &mut Verdict,
+        t: &mut T,
+    ) {
         v.fired.clear();
         v.decayed.clear();
         v.marks = 0;
@@ -204,14 +230,16 @@ impl Compiled {
             verdict: None,
         };
         if let Some((usable, _, _)) = &self.usable {
-            if !ev.cond(usable, scratch) {
+            t.begin(Part::Usable);
+            if !ev.cond(usable, scratch, t) {
                 v.outcome = Outcome::Unusable;
                 return;
             }
         }
         let mut disqualified = None;
         for (i, rule) in self.rules.iter().enumerate() {
-            if !ev.cond(&rule.when, scratch) {
+            t.begin(Part::Rule(i));
+            if !ev.cond(&rule.when, scratch, t) {
                 continue;
             }
             v.fired.push(i);
@@ -233,14 +261,7 @@ impl Compiled {
             }
         }
         for (g, group) in self.groups.iter().enumerate() {
-            let mut t = v.raw_totals[g];
-            if let Some(c) = group.cap {
-                t = t.min(c);
-            }
-            if let Some(f) = group.floor {
-                t = t.max(f);
-            }
-            v.totals[g] = t;
+            v.totals[g] = group.bound(v.raw_totals[g]);
         }
         if let Some(i) = disqualified {
             v.outcome = Outcome::Disqualified(i);
@@ -251,21 +272,19 @@ impl Compiled {
             row,
             verdict: Some(v),
         };
-        let stage = if self.stages[0]
-            .0
-            .as_ref()
-            .is_some_and(|c| ev.cond(c, scratch))
+        let mut stage = Stage::Lead;
+        for (i, candidate) in [Stage::Opportunity, Stage::Prospect]
+            .into_iter()
+            .enumerate()
         {
-            Stage::Opportunity
-        } else if self.stages[1]
-            .0
-            .as_ref()
-            .is_some_and(|c| ev.cond(c, scratch))
-        {
-            Stage::Prospect
-        } else {
-            Stage::Lead
-        };
+            if let Some(c) = &self.stages[i].0 {
+                t.begin(Part::Stage(candidate));
+                if ev.cond(c, scratch, t) {
+                    stage = candidate;
+                    break;
+                }
+            }
+        }
         v.outcome = Outcome::Staged(stage);
     }
 
@@ -283,7 +302,7 @@ impl Compiled {
             row,
             verdict,
         }
-        .cond(cond, scratch)
+        .cond(cond, scratch, &mut NoTrace)
     }
 
     /// The derived value `i` (a cleaning call) of a row, computed on first
@@ -300,6 +319,20 @@ impl Compiled {
     /// The text a field slot holds on a row (trimmed), for explanations.
     pub fn field_value<'r>(&self, row: &'r RowView, slot: usize) -> &'r str {
         row.field(slot)
+    }
+}
+
+impl super::Group {
+    /// A group's total with its cap and floor applied.
+    pub fn bound(&self, raw: i64) -> i64 {
+        let mut t = raw;
+        if let Some(c) = self.cap {
+            t = t.min(c);
+        }
+        if let Some(f) = self.floor {
+            t = t.max(f);
+        }
+        t
     }
 }
 
@@ -320,18 +353,25 @@ struct Eval<'e> {
 }
 
 impl<'e> Eval<'e> {
-    fn cond(&self, c: &Cond, s: &mut Scratch) -> bool {
+    fn cond<T: Tracer>(&self, c: &Cond, s: &mut Scratch, t: &mut T) -> bool {
+        t.enter();
+        let held = self.test(c, s, t);
+        t.leave(held);
+        held
+    }
+
+    fn test<T: Tracer>(&self, c: &Cond, s: &mut Scratch, t: &mut T) -> bool {
         match c {
             Cond::Const(b) => *b,
-            Cond::And(items) => items.iter().all(|i| self.cond(i, s)),
-            Cond::Or(items) => items.iter().any(|i| self.cond(i, s)),
-            Cond::Not(inner) => !self.cond(inner, s),
-            Cond::Num(a, op, b) => match (self.num(a), self.num(b)) {
+            Cond::And(items) => items.iter().all(|i| self.cond(i, s, t)),
+            Cond::Or(items) => items.iter().any(|i| self.cond(i, s, t)),
+            Cond::Not(inner) => !self.cond(inner, s, t),
+            Cond::Num(a, op, b) => match (self.num(a, t), self.num(b, t)) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).is_some_and(|o| op.holds(o)),
                 _ => false,
             },
             Cond::Text(a, op, b) => {
-                let (x, y) = (self.text(a), self.text(b));
+                let (x, y) = (self.text(a, t), self.text(b, t));
                 if x.is_empty() || y.is_empty() {
                     return false;
                 }
@@ -345,40 +385,76 @@ impl<'e> Eval<'e> {
                     }
                 }
             }
-            Cond::Contains(t, f) => {
-                let x = self.text(t);
+            Cond::Contains(x, f) => {
+                let x = self.text(x, t);
                 match f {
                     Finder::Ascii(ac) => ac.is_match(x),
                     Finder::Folded(n) => lower_into(x, &mut s.a).contains(n.as_str()),
                 }
             }
-            Cond::StartsWith(t, p) => {
-                let x = self.text(t);
+            Cond::StartsWith(x, p) => {
+                let x = self.text(x, t);
                 !x.is_empty() && prefix_folded(x, p, &mut s.a, true)
             }
-            Cond::EndsWith(t, p) => {
-                let x = self.text(t);
+            Cond::EndsWith(x, p) => {
+                let x = self.text(x, t);
                 !x.is_empty() && prefix_folded(x, p, &mut s.a, false)
             }
-            Cond::Matches(t, re) => re.is_match(self.text(t)),
-            Cond::InList(t, l) => {
-                let x = self.text(t);
+            Cond::Matches(x, re) => re.is_match(self.text(x, t)),
+            Cond::InList(x, l) => {
+                let x = self.text(x, t);
                 !x.is_empty() && self.rules.lists[*l].set.contains(lower_into(x, &mut s.a))
             }
-            Cond::Empty(t) => self.text(t).is_empty(),
-            Cond::Marked(bits) => self.verdict.is_some_and(|v| v.marks & bits == *bits),
+            Cond::Empty(x) => self.text(x, t).is_empty(),
+            Cond::Marked(bits) => {
+                let marks = self.verdict.map_or(0, |v| v.marks);
+                t.value(|| ("marks".into(), Seen::Marks(marks)));
+                self.verdict.is_some() && marks & bits == *bits
+            }
         }
     }
 
-    fn text<'a>(&'a self, t: &'a TextX) -> &'a str {
-        match t {
+    fn text<'a, T: Tracer>(&'a self, x: &'a TextX, t: &mut T) -> &'a str {
+        let v = match x {
             TextX::Field(slot) => self.row.field(*slot),
             TextX::Domain(inner) => {
-                let x = self.text(inner);
+                let x = self.text(inner, t);
                 x.rfind('@').map_or("", |i| x[i + 1..].trim())
             }
-            TextX::Lit(s) => s,
-            TextX::Derived(i) => self.derived(*i),
+            TextX::Lit(s) => return s,
+            TextX::Derived(i) => {
+                if T::ON {
+                    self.trace_inputs(*i, t);
+                }
+                self.derived(*i)
+            }
+        };
+        t.value(|| {
+            let seen = match x {
+                TextX::Derived(i) if self.rules.derived[*i].func.is_test() => {
+                    Seen::Test(!v.is_empty())
+                }
+                _ => Seen::Text(v.to_string()),
+            };
+            (x.label(self.rules), seen)
+        });
+        v
+    }
+
+    /// Records what a derived value is computed from: its field (or the
+    /// cleaned value it reads) and, for phone numbers, the country.
+    fn trace_inputs<T: Tracer>(&self, i: usize, t: &mut T) {
+        let d = &self.rules.derived[i];
+        match d.input {
+            Some(j) => {
+                self.text(&TextX::Derived(j), t);
+            }
+            None => {
+                self.text(&TextX::Field(d.slot), t);
+            }
+        }
+        if let Some(c) = d.country_slot {
+            self.text(&TextX::Field(c), t);
         }
     }
 
@@ -396,20 +472,24 @@ impl<'e> Eval<'e> {
         })
     }
 
-    fn num(&self, n: &NumX) -> Option<f64> {
-        match n {
-            NumX::Lit(x) => Some(*x),
-            NumX::Read(t) => read_number_in(self.text(t), self.row.decimal_comma),
-            NumX::Length(t) => Some(self.text(t).chars().count() as f64),
-            NumX::Digits(t) => Some(self.text(t).bytes().filter(u8::is_ascii_digit).count() as f64),
+    fn num<T: Tracer>(&self, n: &NumX, t: &mut T) -> Option<f64> {
+        let v = match n {
+            NumX::Lit(x) => return Some(*x),
+            NumX::Read(x) => read_number_in(self.text(x, t), self.row.decimal_comma),
+            NumX::Length(x) => Some(self.text(x, t).chars().count() as f64),
+            NumX::Digits(x) => {
+                Some(self.text(x, t).bytes().filter(u8::is_ascii_digit).count() as f64)
+            }
             NumX::Group(g) => self.verdict.map(|v| v.totals[*g] as f64),
             NumX::Total => self.verdict.map(|v| v.totals.iter().sum::<i64>() as f64),
             NumX::MarkCount => self.verdict.map(|v| f64::from(v.marks.count_ones())),
-            NumX::DaysSince(t, order) => {
-                let d = date::parse(self.text(t), order.or(self.rules.date_order))?;
-                Some(date::days_between(d, self.rules.as_of) as f64)
+            NumX::DaysSince(x, order) => {
+                let d = date::parse(self.text(x, t), order.or(self.rules.date_order));
+                d.map(|d| date::days_between(d, self.rules.as_of) as f64)
             }
-        }
+        };
+        t.value(|| (n.label(self.rules), Seen::Number(v)));
+        v
     }
 }
 

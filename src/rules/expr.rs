@@ -102,6 +102,90 @@ pub enum Expr {
     Bare(Operand),
 }
 
+impl Expr {
+    /// Where the node starts in its condition text (its first operand).
+    pub fn at(&self) -> usize {
+        match self {
+            Expr::And(items) | Expr::Or(items) => items.first().map_or(0, Expr::at),
+            Expr::Not(inner) => inner.at(),
+            Expr::Cmp(l, _, _)
+            | Expr::Text(l, _, _, _)
+            | Expr::In(l, _, _, _)
+            | Expr::Empty(l, _)
+            | Expr::Bare(l) => l.at(),
+        }
+    }
+}
+
+/// The operand as it could be written: names and columns as given,
+/// strings in double quotes (regular expressions keep their backslashes).
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Name(n, _) => f.write_str(n),
+            Operand::Column(c, _) => write!(f, "`{c}`"),
+            Operand::Str(s, _) => write!(f, "\"{}\"", s.replace('"', "\\\"")),
+            Operand::Num(n, _) => write!(f, "{n}"),
+            Operand::Call(name, args, _) => {
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// The condition as it could be written, with the parentheses its
+/// structure needs (and no others): what explanations show for each part.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let joined = |f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str, wrap_or: bool| {
+            for (i, e) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                match e {
+                    Expr::Or(_) if wrap_or => write!(f, "({e})")?,
+                    _ => write!(f, "{e}")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            Expr::And(items) => joined(f, items, " and ", true),
+            Expr::Or(items) => joined(f, items, " or ", false),
+            Expr::Not(inner) => match **inner {
+                Expr::And(_) | Expr::Or(_) => write!(f, "not ({inner})"),
+                _ => write!(f, "not {inner}"),
+            },
+            Expr::Cmp(l, op, r) => write!(f, "{l} {op} {r}"),
+            Expr::Text(l, op, pat, _) => {
+                let word = match op {
+                    TextOp::Contains => "contains",
+                    TextOp::StartsWith => "starts with",
+                    TextOp::EndsWith => "ends with",
+                    TextOp::Matches => "matches",
+                };
+                let pat = Operand::Str(pat.clone(), 0);
+                write!(f, "{l} {word} {pat}")
+            }
+            Expr::In(l, list, _, negated) => {
+                let not = if *negated { "not " } else { "" };
+                write!(f, "{l} {not}in {list}")
+            }
+            Expr::Empty(l, present) => {
+                write!(f, "{l} is {}", if *present { "present" } else { "empty" })
+            }
+            Expr::Bare(op) => write!(f, "{op}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
     pub at: usize,
@@ -498,6 +582,52 @@ mod tests {
         assert!(
             matches!(parse("fit >= -10").unwrap(), Expr::Cmp(_, CmpOp::Ge, Operand::Num(n, _)) if n == -10.0)
         );
+    }
+
+    #[test]
+    fn conditions_print_as_they_could_be_written() {
+        for src in [
+            "a = 1 or b = \"x\" and not c is empty",
+            "(a = 1 or b = 2) and c > 3",
+            "not (a in l or b not in l)",
+            "seniority(title) in leaders and `No. of Employees` >= 50",
+            "title matches \"(?i)\\bvp\\b\" or notes contains \"say \\\"hi\\\"\"",
+            "marked(budget, need) and email is present and x starts with \"a\"",
+        ] {
+            let e = parse(src).unwrap();
+            assert_eq!(
+                strip(parse(&e.to_string()).unwrap()),
+                strip(e.clone()),
+                "{src} -> {e}"
+            );
+        }
+        assert_eq!(
+            parse("not(a=1)and(b='x'or c)").unwrap().to_string(),
+            "not a = 1 and (b = \"x\" or c)"
+        );
+    }
+
+    /// The same tree with every offset zeroed, to compare structure only.
+    fn strip(e: Expr) -> Expr {
+        fn op(o: Operand) -> Operand {
+            match o {
+                Operand::Name(n, _) => Operand::Name(n, 0),
+                Operand::Column(c, _) => Operand::Column(c, 0),
+                Operand::Str(s, _) => Operand::Str(s, 0),
+                Operand::Num(n, _) => Operand::Num(n, 0),
+                Operand::Call(f, a, _) => Operand::Call(f, a.into_iter().map(op).collect(), 0),
+            }
+        }
+        match e {
+            Expr::And(v) => Expr::And(v.into_iter().map(strip).collect()),
+            Expr::Or(v) => Expr::Or(v.into_iter().map(strip).collect()),
+            Expr::Not(i) => Expr::Not(Box::new(strip(*i))),
+            Expr::Cmp(l, o, r) => Expr::Cmp(op(l), o, op(r)),
+            Expr::Text(l, o, s, _) => Expr::Text(op(l), o, s, 0),
+            Expr::In(l, n, _, neg) => Expr::In(op(l), n, 0, neg),
+            Expr::Empty(l, p) => Expr::Empty(op(l), p),
+            Expr::Bare(l) => Expr::Bare(op(l)),
+        }
     }
 
     #[test]

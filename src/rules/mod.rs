@@ -11,8 +11,11 @@ mod compile;
 pub mod derive;
 pub mod diag;
 mod eval;
+pub mod example;
 pub mod expr;
+mod lint;
 pub mod raw;
+pub mod trace;
 pub mod value;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ pub use eval::{decayed_points, Outcome, RowView, Scratch, Verdict};
 
 /// The built-in default rules, compiled into the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+/// The trade-show rules, which `leadsift init --profile trade-show` writes.
+pub const TRADE_SHOW_RULES: &str = include_str!("../../rules/trade-show.toml");
 
 /// List files shipped in `rules/lists/`, so that the built-in rules need
 /// nothing on disk.
@@ -42,6 +47,15 @@ const BUILTIN_LISTS: &[(&str, &str)] = &[
         include_str!("../../rules/lists/competitors.txt"),
     ),
 ];
+
+/// The text of a list file shipped in `rules/lists/`, by the name the
+/// shipped rules give it (`lists/competitors.txt`).
+pub fn builtin_list(name: &str) -> Option<&'static str> {
+    BUILTIN_LISTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+}
 
 /// Where a rules text came from: a file, or the built-in default.
 #[derive(Debug, Clone)]
@@ -61,10 +75,8 @@ impl Origin {
     /// Reads a list file named in the rules, relative to the rules file.
     pub fn read_list(&self, name: &str) -> Result<String, String> {
         match self {
-            Origin::Builtin => BUILTIN_LISTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| t.to_string())
+            Origin::Builtin => builtin_list(name)
+                .map(str::to_string)
                 .ok_or_else(|| format!("the built-in rules have no list file `{name}`")),
             Origin::File(p) => {
                 let path = p.parent().unwrap_or(Path::new(".")).join(name);

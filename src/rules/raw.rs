@@ -108,6 +108,7 @@ pub struct RawRules {
     pub exclude: RawExclude,
     pub dates: RawDates,
     pub grades: RawGrades,
+    pub examples: Vec<super::example::RawExample>,
 }
 
 /// The `[dedup]` section: how duplicate people are found and which record
@@ -143,6 +144,7 @@ const TOP_KEYS: &[&str] = &[
     "exclude",
     "dates",
     "grades",
+    "example",
 ];
 
 /// Parses the TOML and walks it; problems go to `rep`.
@@ -178,13 +180,14 @@ pub fn read(text: &str, rep: &mut Reporter) -> RawRules {
             "exclude" => raw.exclude = exclude(value, rep),
             "dates" => raw.dates = dates(value, rep),
             "grades" => raw.grades = grades(value, rep),
+            "example" => raw.examples = super::example::read(value, rep),
             other => unknown_key(rep, key, other, TOP_KEYS, None),
         }
     }
     raw
 }
 
-fn unknown_key(
+pub(super) fn unknown_key(
     rep: &mut Reporter,
     key: &Spanned<std::borrow::Cow<str>>,
     name: &str,
@@ -198,7 +201,7 @@ fn unknown_key(
     rep.error(key.span().start, ctx, format!("unknown key `{name}`{hint}"));
 }
 
-fn type_name(v: &DeValue) -> &'static str {
+pub(super) fn type_name(v: &DeValue) -> &'static str {
     match v {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",
@@ -210,7 +213,7 @@ fn type_name(v: &DeValue) -> &'static str {
     }
 }
 
-fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<Text> {
+pub(super) fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<Text> {
     match v.get_ref() {
         DeValue::String(s) => Some(Text {
             value: s.to_string(),
@@ -227,7 +230,7 @@ fn string(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option
     }
 }
 
-fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<i64> {
+pub(super) fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Option<i64> {
     if let DeValue::Integer(i) = v.get_ref() {
         let digits: String = i.as_str().chars().filter(|&c| c != '_').collect();
         let (sign, body) = match digits.strip_prefix('-') {
@@ -250,7 +253,7 @@ fn integer(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Optio
     None
 }
 
-fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<Text> {
+pub(super) fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<Text> {
     match v.get_ref() {
         DeValue::Array(items) => items.iter().filter_map(|i| string(i, rep, ctx)).collect(),
         DeValue::String(_) => string(v, rep, ctx).into_iter().collect(),
@@ -265,7 +268,7 @@ fn strings(v: &Spanned<DeValue>, rep: &mut Reporter, ctx: Option<&str>) -> Vec<T
     }
 }
 
-fn table<'a, 'i>(
+pub(super) fn table<'a, 'i>(
     v: &'a Spanned<DeValue<'i>>,
     rep: &mut Reporter,
     what: &str,
@@ -283,7 +286,7 @@ fn table<'a, 'i>(
     }
 }
 
-fn key_text(k: &Spanned<std::borrow::Cow<str>>) -> Text {
+pub(super) fn key_text(k: &Spanned<std::borrow::Cow<str>>) -> Text {
     Text {
         value: k.get_ref().to_string(),
         span: k.span(),

@@ -15,6 +15,7 @@ pub mod input;
 pub mod interrupt;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod row;
 pub mod rules;
 pub mod state;

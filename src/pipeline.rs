@@ -115,7 +115,8 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     } else {
         cfg.out_dir.to_path_buf()
     };
-    let two_pass = rules.dedup.enabled();
+    let one_pass = one_pass_dedup(rules, &cfg);
+    let two_pass = rules.dedup.enabled() && !one_pass;
     if cfg.state.is_some() && !two_pass {
         return Err(Error::Usage(
             "--state remembers people by their keys, but the rules turn deduplication off ([dedup] keys = []); give keys or drop --state".into(),
@@ -229,6 +230,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             &pool,
             bar.as_ref(),
             0,
+            None,
             |file, chunk| {
                 stop_if_strict(strict, &names[file], &chunk)?;
                 for f in &chunk.facts {
@@ -294,6 +296,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                     &pool,
                     None,
                     0,
+                    None,
                     |file, chunk| {
                         for (k, value, line) in chunk.fills {
                             fills.entry(k).or_insert(Fill { value, file, line });
@@ -315,6 +318,17 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
         only_changed: cfg.only_changed,
         as_of: cfg.as_of,
     });
+    let mut streaming = one_pass.then(|| Streaming {
+        plan: Plan {
+            index: Index::new(rules.dedup.order),
+            prior: HashedMap::default(),
+            file_base: Vec::new(),
+            names: names.clone(),
+            allow_downgrade: cfg.allow_downgrade,
+            fills: HashedMap::default(),
+        },
+        merged: Vec::new(),
+    });
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
     let mut keys_written = 0u64;
@@ -333,6 +347,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             &pool,
             bar.as_ref(),
             if two_pass { total } else { 0 },
+            streaming.as_mut(),
             move |file, chunk| {
                 stop_if_strict(strict, &names[file], &chunk)?;
                 for (i, bytes) in chunk.bytes.iter().enumerate() {
@@ -360,6 +375,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             },
         )?
     };
+    if let Some(st) = &streaming {
+        summary.dedup = Some(DedupSummary::new(rules, &st.plan.index));
+    }
     if let Some((_, first)) = &plan_holder {
         if first
             .iter()
@@ -485,12 +503,12 @@ fn drive<F>(
     pool: &rayon::ThreadPool,
     bar: Option<&ProgressBar>,
     progress_base: u64,
+    mut stream: Option<&mut Streaming>,
     mut consume: F,
 ) -> Result<Vec<ReadCounts>, Error>
 where
     F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
 {
-    let rules = run_ctx.rules;
     let (batch_tx, batch_rx) = sync_channel::<Batch>(IN_FLIGHT);
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
@@ -515,31 +533,37 @@ where
             let file = &files[batch.file];
             let first = batch.first_row;
             let first_global = batch.first_global;
-            let chunks: Vec<ChunkOut> = pool.install(|| {
-                batch.records[..batch.len]
-                    .par_chunks_mut(CHUNK)
-                    .enumerate()
-                    .map_init(
-                        || Worker::new(run_ctx),
-                        |w, (ci, recs)| {
-                            let mut out = ChunkOut::new(rules.rules.len());
-                            for (k, rec) in recs.iter_mut().enumerate() {
-                                let i = (ci * CHUNK + k) as u64;
-                                w.process(
-                                    run_ctx,
-                                    file,
-                                    rec,
-                                    first + i,
-                                    first_global + i,
-                                    &mut out,
-                                );
-                            }
-                            w.drain_into(run_ctx, &mut out);
-                            out
-                        },
-                    )
-                    .collect()
-            });
+            let records = &mut batch.records[..batch.len];
+            let chunks = match stream.as_deref_mut() {
+                None => eval_batch(pool, records, run_ctx, file, first, first_global),
+                Some(st) => {
+                    // Keys first, in parallel; then, in input order, who is
+                    // whose duplicate; then the writing pass, which reads
+                    // decisions that no later row can change.
+                    let keys_ctx = RunCtx {
+                        pass: Pass::Keys,
+                        ..run_ctx.clone()
+                    };
+                    let facts = eval_batch(pool, records, &keys_ctx, file, first, first_global);
+                    for c in &facts {
+                        for f in &c.facts {
+                            st.plan.index.observe(f, &mut st.merged);
+                        }
+                    }
+                    let base = &mut st.plan.file_base;
+                    // Files with no records take the base of the next one.
+                    let start = first_global - (first - 1);
+                    if base.len() <= batch.file {
+                        base.resize(batch.file + 1, start);
+                    }
+                    base[batch.file] = start;
+                    let ctx = RunCtx {
+                        plan: Some(&st.plan),
+                        ..run_ctx.clone()
+                    };
+                    eval_batch(pool, records, &ctx, file, first, first_global)
+                }
+            };
             if let Some(b) = bar {
                 rows_done += batch.len as u64;
                 file_offsets[batch.file] = batch.bytes;
@@ -584,6 +608,58 @@ where
         eval_result?;
         Ok(counts)
     })
+}
+
+/// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
+/// records, each chunk's output in input order.
+fn eval_batch(
+    pool: &rayon::ThreadPool,
+    records: &mut [Record],
+    run_ctx: &RunCtx,
+    file: &FileCtx,
+    first: u64,
+    first_global: u64,
+) -> Vec<ChunkOut> {
+    let rules = run_ctx.rules;
+    pool.install(|| {
+        records
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map_init(
+                || Worker::new(run_ctx),
+                |w, (ci, recs)| {
+                    let mut out = ChunkOut::new(rules.rules.len());
+                    for (k, rec) in recs.iter_mut().enumerate() {
+                        let i = (ci * CHUNK + k) as u64;
+                        w.process(run_ctx, file, rec, first + i, first_global + i, &mut out);
+                    }
+                    w.drain_into(run_ctx, &mut out);
+                    out
+                },
+            )
+            .collect()
+    })
+}
+
+/// Deduplication decided batch by batch in one pass: possible when the
+/// first row of a person is kept and people are matched by one key only
+/// (a row then joins at most one person, and people never merge), with no
+/// state and no filling.
+pub struct Streaming {
+    /// Grows batch by batch; its file bases are set as files begin.
+    plan: Plan,
+    merged: Vec<u32>,
+}
+
+/// Whether deduplication can be decided in one pass (see [`Streaming`]).
+fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {
+    let spec = &rules.dedup;
+    spec.enabled()
+        && spec.keys.len() == 1
+        && spec.keep.is_empty()
+        && spec.order == crate::dedup::Order::First
+        && !spec.fill_empty
+        && cfg.state.is_none()
 }
 
 /// Reads every input in order into batches; returns the blank lines and
@@ -735,8 +811,11 @@ fn refuse_overwriting_inputs(
         if p.parent() == Some(dir.as_path()) {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let outputs = crate::output::output_names(format);
-            let reports = ["summary.json", "summary.md", "summary.html"];
-            if outputs.iter().any(|o| o == name) || reports.contains(&name) {
+            let reports = crate::report::FILES;
+            if outputs.iter().any(|o| o == name)
+                || name == "summary.json"
+                || reports.contains(&name)
+            {
                 return Err(Error::Usage(format!(
                     "{}: this input is one of the output files in {}; choose another output directory with --out",
                     s.name,

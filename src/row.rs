@@ -42,6 +42,10 @@ pub enum Pass {
     Fill,
     /// Evaluate and write.
     Write,
+    /// Only the `[usable]` condition and the keys, for deciding duplicates
+    /// batch by batch when the first row of a single key is kept (see
+    /// `pipeline`): no rule runs, nothing is written.
+    Keys,
 }
 
 /// What the run knows of earlier runs (`--state`).
@@ -52,6 +56,7 @@ pub struct History {
 }
 
 /// What is fixed for the whole run.
+#[derive(Clone)]
 pub struct RunCtx<'a> {
     pub pass: Pass,
     /// Pass two of a deduplicating run: who is kept.
@@ -363,7 +368,30 @@ impl Worker {
     }
 
     /// Processes one record: rejects it with its kind, or evaluates it.
+    /// The keys pass leaves the record as it was read, for the pass that
+    /// writes it next.
     pub fn process(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        record: &mut Record,
+        row: u64,
+        global: u64,
+        out: &mut ChunkOut,
+    ) {
+        if run.pass == Pass::Keys {
+            if record.problem.is_some() {
+                return;
+            }
+            if record.len() != file.width {
+                let mut copy = record.clone();
+                return self.process_record(run, file, &mut copy, row, global, out);
+            }
+        }
+        self.process_record(run, file, record, row, global, out);
+    }
+
+    fn process_record(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
@@ -462,6 +490,28 @@ impl Worker {
             fill_name_parts(&mut self.names, file, &view);
         }
         let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
+        if run.pass == Pass::Keys {
+            let rules = run.rules;
+            let usable = rules
+                .usable
+                .as_ref()
+                .is_none_or(|(c, _, _)| rules.holds(c, &view, None, &mut self.scratch));
+            if usable {
+                let spec = &rules.dedup;
+                self.keys.compute(rules, &view, spec);
+                out.facts.push(Fact {
+                    line,
+                    row: global,
+                    keys: self.keys.hash,
+                    rank: spec.rank(false, 0, 0),
+                    stage: Stage::Lead,
+                    score: 0,
+                    empty: 0,
+                });
+            }
+            self.text.clear();
+            return;
+        }
         let note = std::mem::take(&mut self.text);
         run.rules
             .evaluate(&view, &mut self.scratch, &mut self.verdict);
@@ -761,7 +811,7 @@ impl Worker {
         if kind.malformed() && out.first_malformed.is_none() {
             out.first_malformed = Some((line, format!("{}: {reason}", kind.name())));
         }
-        if run.pass == Pass::Facts {
+        if matches!(run.pass, Pass::Facts | Pass::Keys) {
             return;
         }
         out.stages[Stage::Rejected.index()] += 1;
@@ -861,7 +911,10 @@ fn duplicate(
             "the same person as the kept row through other rows (no key in common with it directly)",
         ),
     }
-    let why = if b.stage == Stage::Disqualified && own != Stage::Disqualified {
+    let why = if b.stage == Stage::Disqualified
+        && own != Stage::Disqualified
+        && spec.keep.contains(&dedup::Criterion::Disqualified)
+    {
         "the kept row is disqualified, and a disqualification holds for the person".to_string()
     } else if dedup::ladder(b.stage) != dedup::ladder(own)
         && spec.keep.contains(&dedup::Criterion::Stage)

@@ -2,7 +2,7 @@
 //! rule, written as `summary.json` (schema `leadsift.summary/1`, documented
 //! in the README) and shown to people on stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use std::collections::BTreeMap;
@@ -16,17 +16,6 @@ use crate::row::{Changes, ChunkOut, RejectKind, SourceCounts};
 use crate::rules::{Compiled, Stage};
 
 pub const SCHEMA: &str = "leadsift.summary/1";
-
-/// Pads or cuts `s` to exactly `width` characters, so columns line up.
-fn fit(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        format!("{s}{}", " ".repeat(width - n))
-    } else {
-        let cut: String = s.chars().take(width - 1).collect();
-        format!("{cut}…")
-    }
-}
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
@@ -199,6 +188,8 @@ pub struct Summary {
     pub leadsift_version: &'static str,
     pub rules: RulesInfo,
     pub output_dir: String,
+    /// `--dry-run`: nothing was written.
+    pub dry_run: bool,
     pub jobs: usize,
     pub elapsed_seconds: f64,
     /// Every row read: the five stage counts plus `duplicates`.
@@ -324,6 +315,7 @@ impl Summary {
                 sha256: rules.sha256.clone(),
             },
             output_dir: out_dir.display().to_string(),
+            dry_run: false,
             jobs,
             elapsed_seconds: 0.0,
             rows_in: 0,
@@ -478,92 +470,42 @@ impl Summary {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Writes `summary.json` atomically.
+    /// Writes the reports (`summary.md`, `summary.html`) and then
+    /// `summary.json`, each atomically; `summary.json` comes last, so a
+    /// run that stops in between leaves the previous one.
     pub fn write(&self, dir: &Path) -> Result<(), crate::error::Error> {
-        let mut f = AtomicFile::create(dir, "summary.json")?;
-        f.write_all(self.to_json().as_bytes())?;
-        f.write_all(b"\n")?;
-        f.commit()
-    }
-
-    /// The human summary for stderr.
-    pub fn render(&self, width: usize) -> String {
-        let mut s = String::new();
-        let files = if self.files.len() == 1 {
-            "1 file".to_string()
-        } else {
-            format!("{} files", self.files.len())
-        };
-        s.push_str(&format!(
-            "leadsift: {} rows from {files} in {:.2} s, rules {}\n",
-            self.rows_in, self.elapsed_seconds, self.rules.path
-        ));
-        for f in &self.files {
-            s.push_str(&format!("  {}: {}\n", f.path, f.input.describe()));
-            for p in &f.input.header_problems {
-                s.push_str(&format!("    warning: {p}\n"));
-            }
-        }
-        let total = self.rows_in.max(1) as f64;
-        let bar_width = width.saturating_sub(34).clamp(10, 40);
-        for st in [
-            Stage::Opportunity,
-            Stage::Prospect,
-            Stage::Lead,
-            Stage::Disqualified,
-            Stage::Rejected,
+        let written = jiff::ZonedDateTime::now()
+            .strftime("%Y-%m-%d %H:%M:%S %:z")
+            .to_string();
+        let doc = crate::report::Doc::new(self, &written);
+        let [md, html] = crate::report::FILES;
+        for (name, text) in [
+            (md, crate::report::markdown::render(&doc)),
+            (html, crate::report::html::render(&doc)),
+            ("summary.json", self.to_json() + "\n"),
         ] {
-            let n = self.stages.get(st);
-            let share = n as f64 / total;
-            let bar = "#".repeat((share * bar_width as f64).round() as usize);
-            s.push_str(&format!(
-                "  {:<13}{:>9} {:>5.1}%  {bar}\n",
-                st.name(),
-                n,
-                share * 100.0
-            ));
+            let mut f = AtomicFile::create(dir, name)?;
+            f.write_all(text.as_bytes())?;
+            f.commit()?;
         }
-        let rejects: Vec<(&String, u64)> = self
-            .rejects
-            .iter()
-            .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        if !rejects.is_empty() {
-            s.push_str("rejected by reason:\n");
-            for (k, n) in rejects {
-                let why = if k == "unusable" {
-                    format!("unusable ({})", self.unusable_reason)
-                } else {
-                    k.clone()
-                };
-                s.push_str(&format!("  {} {n:>9}\n", fit(&why, 44)));
-            }
-        }
-        let disq: Vec<&Disqualification> =
-            self.disqualified.iter().filter(|d| d.rows > 0).collect();
-        if !disq.is_empty() {
-            s.push_str("disqualified by rule:\n");
-            for d in disq {
-                let label = format!("{} ({})", d.rule, d.reason);
-                s.push_str(&format!("  {} {:>9}\n", fit(&label, 44), d.rows));
-            }
-        }
-        let mut hits: Vec<&RuleHits> = self.rule_hits.iter().filter(|h| h.hits > 0).collect();
-        hits.sort_by_key(|h| std::cmp::Reverse(h.hits));
-        if !hits.is_empty() {
-            s.push_str("rules that fired most:\n");
-            for h in hits.iter().take(5) {
-                s.push_str(&format!("  {} {:>9}\n", fit(&h.id, 44), h.hits));
-            }
-        }
-        s.push_str(&format!("outputs in {}\n", self.output_dir));
-        s
+        Ok(())
     }
 
-    /// Prints the human summary on stderr.
+    /// The human summary for stderr, at most `width` columns a line,
+    /// coloured with ANSI styles when `colour`.
+    pub fn render(&self, width: usize, colour: bool) -> String {
+        crate::report::terminal::render(self, width, colour)
+    }
+
+    /// Prints the human summary on stderr, coloured when stderr is a
+    /// terminal and `NO_COLOR` is unset or empty.
     pub fn print(&self) {
-        let _ = std::io::stderr().write_all(self.render(80).as_bytes());
+        let stderr = std::io::stderr();
+        let colour = crate::report::terminal::colour_wanted(
+            stderr.is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        let _ = stderr.lock().write_all(self.render(80, colour).as_bytes());
     }
 }
 

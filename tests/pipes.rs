@@ -26,7 +26,7 @@ Ana,Lima,ANA@northwind.io,Northwind,VP Sales,Webinar
 fn gate_run(args: &[&str]) -> (Run, tempfile::TempDir) {
     let t = tempdir().unwrap();
     let out = t.path().join("out");
-    let mut all = vec![WEBFORM];
+    let mut all = vec![WEBFORM, "-q"];
     all.extend_from_slice(args);
     let r = run(&out, &all);
     (r, t)
@@ -85,7 +85,7 @@ fn duplicates_gate_and_the_lowest_failed_status_wins() {
     let t = tempdir().unwrap();
     let input = write(t.path(), "messy.csv", MESSY.as_bytes());
     let out = t.path().join("out");
-    let r = run(&out, &[&input, "--max-duplicates", "10%"]);
+    let r = run(&out, &[&input, "-q", "--max-duplicates", "10%"]);
     assert_eq!(r.code(), 5, "{}", r.stderr());
     assert!(r.stderr().contains(
         "--max-duplicates 10%: FAILED (1 duplicate rows, 20% of 5: 10 percentage point(s) over the limit; exit status 5)"
@@ -93,7 +93,7 @@ fn duplicates_gate_and_the_lowest_failed_status_wins() {
     // Two gates fail: 4 (rejected) ranks before 5 (duplicates).
     let r = run(
         &out,
-        &[&input, "--max-duplicates", "0", "--max-rejected", "0"],
+        &[&input, "-q", "--max-duplicates", "0", "--max-rejected", "0"],
     );
     assert_eq!(r.code(), 4, "{}", r.stderr());
     assert!(r.stderr().contains("--max-duplicates 0: FAILED"));
@@ -149,7 +149,16 @@ fn dry_run_writes_nothing_but_reports_and_gates() {
     assert_eq!(s["rows_in"], 12);
     assert_eq!(s["stages"]["opportunity"], 4);
     assert_eq!(s["state"]["changes"]["new"], 10);
-    assert!(r.stderr().contains("dry run: nothing was written"));
+    assert!(
+        r.stderr().contains("dry run: nothing was written"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        r.stderr().contains("--max-rejected 0: FAILED"),
+        "the summary shows the gate"
+    );
+    assert!(!r.stderr().contains("outputs in"));
 
     // Into an existing directory: it is left byte for byte as it was.
     let r = run(&out, &[WEBFORM]);

@@ -235,3 +235,21 @@ fn date_and_grade_mistakes_are_rules_errors() {
         assert!(r.stderr().contains(msg), "{text}: {}", r.stderr());
     }
 }
+
+#[test]
+fn the_grade_grid_is_in_the_reports() {
+    let f = fixture();
+    let out = f.root.join("out");
+    let r = run(&out, &["-r", &f.rules, &f.input, "--as-of", "2025-08-15"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## Grades"), "{md}");
+    assert!(
+        md.contains("| fit / engagement | 1 | 2 | 3 | all |"),
+        "{md}"
+    );
+    assert!(md.contains("| `A` | 1 | 0 | 0 | 1 |"), "{md}");
+    assert!(md.contains("| `C` | 0 | 1 | 2 | 3 |"), "{md}");
+    let html = std::fs::read_to_string(out.join("summary.html")).unwrap();
+    assert!(html.contains("Grades"));
+}

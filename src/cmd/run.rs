@@ -95,6 +95,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         return Err(Error::Interrupted(sig));
     }
     summary.gates = gates.check(&summary);
+    summary.dry_run = dry_run;
     // Outputs first, then the state: a state saved for outputs that were
     // never written would make the next --only-changed run skip them. A
     // dry run commits only what it streamed to standard output.
@@ -102,10 +103,9 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     if dry_run {
         if !args.quiet {
             summary.print();
-            eprintln!("leadsift: dry run: nothing was written");
         }
         print_json(&args, &summary)?;
-        return Ok(gate_status(&summary));
+        return Ok(gate_status(&summary, args.quiet));
     }
     if let Some(st) = state {
         st.commit(&crate::state::RunRecord {
@@ -121,13 +121,14 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         summary.print();
     }
     print_json(&args, &summary)?;
-    Ok(gate_status(&summary))
+    Ok(gate_status(&summary, args.quiet))
 }
 
-/// Says each failed gate on stderr (even with `--quiet`: a failed gate is
-/// an error) and returns the run's exit status.
-fn gate_status(summary: &crate::summary::Summary) -> u8 {
-    for g in summary.gates.iter().filter(|g| !g.passed) {
+/// Returns the run's exit status. With `--quiet`, says each failed gate on
+/// stderr (a failed gate is an error; without `--quiet` the summary shows
+/// every gate).
+fn gate_status(summary: &crate::summary::Summary, quiet: bool) -> u8 {
+    for g in summary.gates.iter().filter(|g| !g.passed && quiet) {
         eprintln!("leadsift: {}", g.message);
     }
     crate::gates::exit_status(&summary.gates).unwrap_or(EXIT_OK)

@@ -80,7 +80,7 @@ fn outputs(r: &Run) -> BTreeMap<usize, Got> {
             let points = (stage != "rejected").then(|| {
                 let fit = number(&row, "leadsift_fit", file);
                 let eng = number(&row, "leadsift_engagement", file);
-                let bant = number(&row, "leadsift_bant", file);
+                let bant = number(&row, "leadsift_bant_points", file);
                 (fit, eng, fit + eng + bant)
             });
             let cells = gen::COLUMNS

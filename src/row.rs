@@ -229,6 +229,21 @@ impl SourceCounts {
     /// stages, 5 duplicates).
     pub fn count(&mut self, value: &str, stage: usize) {
         let value = if value.is_empty() { NO_SOURCE } else { value };
+        self.add(value, stage, 1);
+    }
+
+    /// Adds another chunk's counts, keeping the first spelling seen.
+    pub fn merge(&mut self, other: &SourceCounts) {
+        for (v, counts) in &other.rows {
+            for (stage, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                self.add(v, stage, n);
+            }
+        }
+    }
+
+    /// Adds `n` rows to `value`'s column `stage`, grouping values ignoring
+    /// case under the first spelling seen.
+    fn add(&mut self, value: &str, stage: usize, n: u64) {
         let key = value.to_lowercase();
         let i = match self.index.get(&key) {
             Some(&i) => i,
@@ -238,27 +253,7 @@ impl SourceCounts {
                 self.rows.len() - 1
             }
         };
-        self.rows[i].1[stage] += 1;
-    }
-
-    /// Adds another chunk's counts, keeping the first spelling seen.
-    pub fn merge(&mut self, other: &SourceCounts) {
-        for (v, counts) in &other.rows {
-            for (stage, n) in counts.iter().enumerate() {
-                if *n > 0 {
-                    let key = v.to_lowercase();
-                    let i = match self.index.get(&key) {
-                        Some(&i) => i,
-                        None => {
-                            self.rows.push((v.clone(), [0; 6]));
-                            self.index.insert(key, self.rows.len() - 1);
-                            self.rows.len() - 1
-                        }
-                    };
-                    self.rows[i].1[stage] += n;
-                }
-            }
-        }
+        self.rows[i].1[stage] += n;
     }
 }
 

@@ -319,11 +319,95 @@ impl Format {
 
     /// A writer for rows of this format (JSON Lines are written as CSV
     /// first, then turned into JSON per chunk: see [`csv_to_jsonl`]).
-    pub fn writer(self) -> csv::Writer<Vec<u8>> {
-        let delimiter = if self == Format::Tsv { b'\t' } else { b',' };
-        csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .from_writer(Vec::new())
+    pub fn writer(self) -> RowWriter {
+        RowWriter::new(if self == Format::Tsv { b'\t' } else { b',' })
+    }
+}
+
+/// Rows written as CSV (or TSV) into memory, quoted exactly as the csv
+/// crate's writer quotes them (`QuoteStyle::Necessary`: a field is quoted
+/// when it holds the delimiter, a quote, `\r` or `\n`, and quotes inside
+/// are doubled), without its per-field state machine: the workers write
+/// every output row through one of these.
+#[derive(Debug, Clone)]
+pub struct RowWriter {
+    buf: Vec<u8>,
+    delimiter: u8,
+    /// Whether the current record has a field yet.
+    started: bool,
+    /// Where the current record starts in `buf`.
+    record_start: usize,
+    /// The bytes that make a field need quotes.
+    special: [bool; 256],
+}
+
+impl RowWriter {
+    pub fn new(delimiter: u8) -> Self {
+        let mut special = [false; 256];
+        for b in [delimiter, b'"', b'\r', b'\n'] {
+            special[b as usize] = true;
+        }
+        RowWriter {
+            buf: Vec::new(),
+            delimiter,
+            started: false,
+            record_start: 0,
+            special,
+        }
+    }
+
+    /// Appends one field to the current record.
+    #[inline]
+    pub fn write_field(&mut self, v: impl AsRef<[u8]>) {
+        let v = v.as_ref();
+        if self.started {
+            self.buf.push(self.delimiter);
+        }
+        self.started = true;
+        if !v.iter().any(|&b| self.special[b as usize]) {
+            self.buf.extend_from_slice(v);
+            return;
+        }
+        self.buf.reserve(v.len() + 2);
+        self.buf.push(b'"');
+        for part in v.split_inclusive(|&b| b == b'"') {
+            self.buf.extend_from_slice(part);
+            if part.last() == Some(&b'"') {
+                self.buf.push(b'"');
+            }
+        }
+        self.buf.push(b'"');
+    }
+
+    /// Appends an integer field.
+    #[inline]
+    pub fn write_int(&mut self, n: impl itoa::Integer) {
+        let mut b = itoa::Buffer::new();
+        self.write_field(b.format(n).as_bytes());
+    }
+
+    /// Ends the current record (a record of one empty field is written as
+    /// `""`, so that it is not read back as a blank line).
+    #[inline]
+    pub fn end_record(&mut self) {
+        if self.buf.len() == self.record_start {
+            self.buf.extend_from_slice(b"\"\"");
+        }
+        self.buf.push(b'\n');
+        self.started = false;
+        self.record_start = self.buf.len();
+    }
+
+    /// The bytes written so far; the writer starts empty again, with room
+    /// for as many.
+    pub fn take(&mut self) -> Vec<u8> {
+        let cap = self.buf.len();
+        self.record_start = 0;
+        std::mem::replace(&mut self.buf, Vec::with_capacity(cap))
+    }
+
+    pub fn into_inner(self) -> Vec<u8> {
+        self.buf
     }
 }
 
@@ -492,7 +576,7 @@ fn header_bytes(
     if opts.format == Format::Jsonl {
         return Ok(Vec::new());
     }
-    let err = |e: csv::Error| Error::Output(file_name.into(), e.to_string());
+    let _ = file_name;
     let mut w = opts.format.writer();
     for h in layout.header(i) {
         let cell = if opts.sanitize {
@@ -500,11 +584,10 @@ fn header_bytes(
         } else {
             Cow::Borrowed(h.as_bytes())
         };
-        w.write_field(cell).map_err(err)?;
+        w.write_field(cell);
     }
-    w.write_record(None::<&[u8]>).map_err(err)?;
-    w.into_inner()
-        .map_err(|e| Error::Output(file_name.into(), e.to_string()))
+    w.end_record();
+    Ok(w.into_inner())
 }
 
 /// Turns rows written as CSV into JSON Lines: one object per row, keyed by

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Format, Layout, OutputOptions, StageFiles};
-use crate::row::{ChunkOut, FileCtx, History, Pass, RunCtx, Worker};
+use crate::row::{ChunkOut, FileCtx, History, Pass, Preset, RunCtx, Worker};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
 use crate::state::{KeyUpdate, State};
@@ -328,6 +328,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             fills: HashedMap::default(),
         },
         merged: Vec::new(),
+        preset: Preset::default(),
     });
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
@@ -545,9 +546,25 @@ where
                         ..run_ctx.clone()
                     };
                     let facts = eval_batch(pool, records, &keys_ctx, file, first, first_global);
+                    // With one key, first kept, nothing merges and a
+                    // person's kept row is their first: each row's
+                    // decision is final as soon as it is observed.
+                    let preset = &mut st.preset;
+                    preset.first = first_global;
+                    preset.decisions.clear();
+                    preset.decisions.resize(records.len(), None);
                     for c in &facts {
                         for f in &c.facts {
-                            st.plan.index.observe(f, &mut st.merged);
+                            if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {
+                                let d = st.plan.index.decide_in(cl, f.row, &f.keys);
+                                if let Some(slot) = f
+                                    .row
+                                    .checked_sub(first_global)
+                                    .and_then(|i| preset.decisions.get_mut(i as usize))
+                                {
+                                    *slot = Some(d);
+                                }
+                            }
                         }
                     }
                     let base = &mut st.plan.file_base;
@@ -559,6 +576,7 @@ where
                     base[batch.file] = start;
                     let ctx = RunCtx {
                         plan: Some(&st.plan),
+                        preset: Some(&st.preset),
                         ..run_ctx.clone()
                     };
                     eval_batch(pool, records, &ctx, file, first, first_global)
@@ -649,6 +667,8 @@ pub struct Streaming {
     /// Grows batch by batch; its file bases are set as files begin.
     plan: Plan,
     merged: Vec<u32>,
+    /// The decisions of the batch being written.
+    preset: Preset,
 }
 
 /// Whether deduplication can be decided in one pass (see [`Streaming`]).

@@ -8,7 +8,7 @@
 use crate::dedup::{self, Change, Decision, Fact, KeyBuf, Plan};
 use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
-use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, DUPLICATES};
+use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, RowWriter, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::trace::Trace;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
@@ -62,6 +62,9 @@ pub struct RunCtx<'a> {
     pub pass: Pass,
     /// Pass two of a deduplicating run: who is kept.
     pub plan: Option<&'a Plan>,
+    /// One-pass deduplication: the decision of each row of the batch,
+    /// taken in input order when the keys were observed.
+    pub preset: Option<&'a Preset>,
     pub exclusions: Option<&'a Exclusions>,
     pub history: Option<History>,
     pub rules: &'a Compiled,
@@ -90,6 +93,7 @@ impl<'a> RunCtx<'a> {
         RunCtx {
             pass: Pass::Write,
             plan: None,
+            preset: None,
             exclusions: None,
             history: None,
             rules,
@@ -101,6 +105,23 @@ impl<'a> RunCtx<'a> {
             json: Vec::new(),
             unusable_reason,
         }
+    }
+}
+
+/// The dedup decisions of one batch's rows, by run position.
+#[derive(Debug, Default)]
+pub struct Preset {
+    /// Run position of the batch's first row.
+    pub first: u64,
+    /// `None` for rows without keys (unusable, or no key value).
+    pub decisions: Vec<Option<Decision>>,
+}
+
+impl Preset {
+    /// The decision of the row at run position `global`.
+    pub fn get(&self, global: u64) -> Option<Decision> {
+        let i = usize::try_from(global.checked_sub(self.first)?).ok()?;
+        self.decisions.get(i).copied().flatten()
     }
 }
 
@@ -340,7 +361,7 @@ pub struct Decided {
 pub struct Worker {
     scratch: Scratch,
     verdict: Verdict,
-    writers: Vec<csv::Writer<Vec<u8>>>,
+    writers: Vec<RowWriter>,
     text: String,
     cell: Vec<u8>,
     names: Vec<String>,
@@ -362,7 +383,7 @@ impl Worker {
             cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
             extra: String::new(),
-            memo: Memo::new(rules.derived.len()),
+            memo: Memo::for_rules(rules),
             keys: KeyBuf::default(),
             decided: None,
         }
@@ -387,13 +408,11 @@ impl Worker {
     /// writes them.
     pub fn drain_into(&mut self, run: &RunCtx, out: &mut ChunkOut) {
         for (i, w) in self.writers.iter_mut().enumerate() {
-            let full = std::mem::replace(w, run.format.writer());
-            if let Ok(bytes) = full.into_inner() {
-                out.bytes[i] = match run.json.get(i) {
-                    Some(head) if !bytes.is_empty() => csv_to_jsonl(&bytes, head),
-                    _ => bytes,
-                };
-            }
+            let bytes = w.take();
+            out.bytes[i] = match run.json.get(i) {
+                Some(head) if !bytes.is_empty() => csv_to_jsonl(&bytes, head),
+                _ => bytes,
+            };
         }
     }
 
@@ -587,7 +606,9 @@ impl Worker {
         };
         let score: i64 = v.totals.iter().sum();
         let spec = &rules.dedup;
-        if spec.enabled() {
+        let preset = run.preset.and_then(|p| p.get(global));
+        // A preset keep needs no keys; a preset drop names its key.
+        if spec.enabled() && !matches!(preset, Some(Decision::Keep { .. })) {
             self.keys.compute(rules, &view, spec);
         }
         if run.pass == Pass::Facts {
@@ -635,7 +656,12 @@ impl Worker {
         }
         let mut cluster = None;
         if let Some(plan) = run.plan {
-            match plan.index.decide(global, &self.keys.hash) {
+            let decision = match preset {
+                Some(d) => d,
+                None if run.preset.is_some() => Decision::Keep { cluster: None },
+                None => plan.index.decide(global, &self.keys.hash),
+            };
+            match decision {
                 Decision::Keep { cluster: c } => cluster = c,
                 Decision::Drop { cluster, key, .. } => {
                     self.note_seen(run, plan, Some(cluster), out);
@@ -759,33 +785,34 @@ impl Worker {
         } else {
             write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view, &filled);
         }
-        let _ = w.write_field(stage.name());
+        w.write_field(stage.name());
         for t in &v.totals {
-            let _ = w.write_field(t.to_string());
+            w.write_int(*t);
         }
         if let Some(g) = &rules.grades {
-            let _ = w.write_field(g.grade(&v.totals));
+            w.write_field(g.grade(&v.totals));
         }
-        let bant: String = ['B', 'A', 'N', 'T']
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if v.marks & (1 << i) != 0 { *c } else { '-' })
-            .collect();
-        let _ = w.write_field(bant);
+        let mut bant = *b"----";
+        for (i, c) in b"BANT".iter().enumerate() {
+            if v.marks & (1 << i) != 0 {
+                bant[i] = *c;
+            }
+        }
+        w.write_field(bant);
         write_cell(w, &mut self.cell, run.sanitize, self.text.as_bytes());
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
-        let _ = w.write_field(line.to_string());
-        let _ = w.write_field(row.to_string());
+        w.write_int(line);
+        w.write_int(row);
         if run.keep_long {
             write_cell(w, &mut self.cell, run.sanitize, self.extra.as_bytes());
         }
         if let (Some(h), Some(st)) = (run.history, standing) {
-            let _ = w.write_field(st.change.name());
-            let _ = w.write_field(st.prior.map_or("", |p| p.stage.name()));
+            w.write_field(st.change.name());
+            w.write_field(st.prior.map_or("", |p| p.stage.name()));
             let first = st.prior.map_or(h.as_of, |p| p.first_seen);
-            let _ = w.write_field(first.to_string());
+            w.write_field(first.to_string());
         }
-        let _ = w.write_record(None::<&[u8]>);
+        w.end_record();
     }
 
     /// With `--state`: records the row's keys as seen, with its person's
@@ -842,19 +869,19 @@ impl Worker {
         let w = &mut self.writers[Stage::Rejected.index()];
         if malformed {
             for _ in &file.out_to_in {
-                let _ = w.write_field(b"");
+                w.write_field(b"");
             }
         } else {
             write_inputs(w, &mut self.cell, run.sanitize, file, rec);
         }
-        let _ = w.write_field(Stage::Rejected.name());
-        let _ = w.write_field(kind.name());
+        w.write_field(Stage::Rejected.name());
+        w.write_field(kind.name());
         write_cell(w, &mut self.cell, run.sanitize, reason.as_bytes());
         write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
-        let _ = w.write_field(line.to_string());
-        let _ = w.write_field(row.to_string());
+        w.write_int(line);
+        w.write_int(row);
         write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
-        let _ = w.write_record(None::<&[u8]>);
+        w.end_record();
     }
 }
 
@@ -934,7 +961,7 @@ struct Found {
 /// Writes a dropped duplicate with the key it matched and the row it
 /// was merged into.
 fn duplicate(
-    w: &mut csv::Writer<Vec<u8>>,
+    w: &mut RowWriter,
     cell: &mut Vec<u8>,
     text: &mut String,
     keys: &KeyBuf,
@@ -1007,17 +1034,17 @@ fn duplicate(
     } else {
         write_cleaned_inputs(w, cell, run, file, rec, view, &[]);
     }
-    let _ = w.write_field("duplicate");
-    let _ = w.write_field(kind);
+    w.write_field("duplicate");
+    w.write_field(kind);
     write_cell(w, cell, run.sanitize, value.as_bytes());
     write_cell(w, cell, run.sanitize, plan.names[kept_file].as_bytes());
-    let _ = w.write_field(b.line.to_string());
-    let _ = w.write_field(kept_row.to_string());
+    w.write_int(b.line);
+    w.write_int(kept_row);
     write_cell(w, cell, run.sanitize, text.as_bytes());
     write_cell(w, cell, run.sanitize, file.name.as_bytes());
-    let _ = w.write_field(line.to_string());
-    let _ = w.write_field(row.to_string());
-    let _ = w.write_record(None::<&[u8]>);
+    w.write_int(line);
+    w.write_int(row);
+    w.end_record();
 }
 
 /// Fields `from..` of a record joined with `,` (quoted as CSV where they
@@ -1057,7 +1084,7 @@ fn escape_raw(bytes: &[u8]) -> String {
 }
 
 fn write_inputs(
-    w: &mut csv::Writer<Vec<u8>>,
+    w: &mut RowWriter,
     cell: &mut Vec<u8>,
     sanitize_cells: bool,
     file: &FileCtx,
@@ -1103,7 +1130,7 @@ fn fill_name_parts(names: &mut [String], file: &FileCtx, view: &RowView) {
 /// they can be cleaned, the rest as read) and, for a kept row, its empty
 /// fields filled from its duplicates (into the field's first column).
 fn write_cleaned_inputs(
-    w: &mut csv::Writer<Vec<u8>>,
+    w: &mut RowWriter,
     cell: &mut Vec<u8>,
     run: &RunCtx,
     file: &FileCtx,
@@ -1149,13 +1176,10 @@ fn write_cleaned_inputs(
     }
 }
 
-fn write_cell(w: &mut csv::Writer<Vec<u8>>, cell: &mut Vec<u8>, sanitize_cells: bool, v: &[u8]) {
+fn write_cell(w: &mut RowWriter, _cell: &mut Vec<u8>, sanitize_cells: bool, v: &[u8]) {
     if sanitize_cells {
-        let s = sanitize(v);
-        cell.clear();
-        cell.extend_from_slice(&s);
-        let _ = w.write_field(&cell[..]);
+        w.write_field(sanitize(v));
     } else {
-        let _ = w.write_field(v);
+        w.write_field(v);
     }
 }

@@ -225,6 +225,11 @@ impl Index {
         let Some(c) = self.cluster_of(keys) else {
             return Decision::Keep { cluster: None };
         };
+        self.decide_in(c, row, keys)
+    }
+
+    /// [`Index::decide`] for a row whose root cluster is known.
+    pub fn decide_in(&self, c: u32, row: u64, keys: &[u64; 3]) -> Decision {
         let b = &self.best[c as usize];
         if b.row == row {
             return Decision::Keep { cluster: Some(c) };

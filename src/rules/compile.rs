@@ -52,7 +52,7 @@ pub struct FieldSlot {
 #[derive(Debug, Clone)]
 pub struct ListDef {
     pub name: String,
-    pub set: HashSet<String>,
+    pub set: ListSet,
     pub used: bool,
 }
 
@@ -133,6 +133,9 @@ impl Grades {
     }
 }
 
+/// A list's entries, trimmed and lowercased, in a set with a fast hash.
+pub type ListSet = HashSet<String, foldhash::fast::RandomState>;
+
 /// Rules ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -182,6 +185,8 @@ pub struct Compiled {
     /// `[[example]]`s, run by `leadsift test`.
     pub examples: Vec<Example>,
     pub warnings: Diagnostics,
+    /// Work the conditions share on a row (see `memo`).
+    pub memo: super::memo::Plan,
 }
 
 /// Opportunity then prospect: each condition (if any) and its text.
@@ -319,6 +324,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         dedup,
         examples,
         warnings: Diagnostics::default(),
+        memo: super::memo::Plan::default(),
     };
     if rep.out.errors() == 0 {
         super::lint::check(&compiled, &raw, &mut rep);
@@ -329,6 +335,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         return Err(diags);
     }
     compiled.warnings = diags;
+    super::memo::plan(&mut compiled);
     Ok(compiled)
 }
 
@@ -373,7 +380,7 @@ impl Ctx<'_, '_> {
     fn lists(&mut self, origin: &Origin) {
         for l in &self.raw.lists {
             let ctx = format!("list `{}`", l.name.value);
-            let mut set: HashSet<String> = l
+            let mut set: ListSet = l
                 .entries
                 .iter()
                 .map(|e| e.value.trim().to_lowercase())
@@ -902,7 +909,7 @@ impl Ctx<'_, '_> {
                         .ascii_case_insensitive(true)
                         .build([&lower])
                     {
-                        Ok(ac) => Finder::Ascii(Box::new(ac)),
+                        Ok(ac) => Finder::Ascii(Box::new(ac), lower.clone()),
                         Err(_) => Finder::Folded(lower),
                     }
                 } else {

@@ -7,7 +7,10 @@
 //! phone number pay nothing for phone parsing. The normalisers themselves
 //! live in [`crate::clean`].
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
+
+use aho_corasick::AhoCorasick;
+use regex_automata::{meta, Input, PatternID, PatternSet};
 
 use crate::clean;
 
@@ -140,16 +143,59 @@ pub struct Derived {
     pub input: Option<usize>,
 }
 
-/// Per-row results of the derived values, computed on first use.
+/// What a row has worked out so far, kept for the rest of the row: the
+/// derived values, and the shared work of the evaluation plan
+/// ([`super::memo`]): remembered conditions and numbers, each field's
+/// trimmed value and its lowercase, and the regular-expression sets and word
+/// searches already run. Sized by [`Memo::for_rules`]; a memo made with
+/// [`Memo::new`] remembers derived values only, and everything else is
+/// computed every time it is asked for.
 #[derive(Debug, Default)]
 pub struct Memo {
     cells: Vec<OnceCell<String>>,
+    /// Conditions: 0 not yet known, 1 false, 2 true.
+    conds: Vec<Cell<u8>>,
+    nums: Vec<Cell<Option<Option<f64>>>>,
+    /// Each field slot's value as a span of the row's text.
+    fields: Vec<Cell<Option<(u32, u32)>>>,
+    /// Each field slot's lowercase value, as a span of `lower`.
+    lowered: Vec<Cell<Option<(u32, u32)>>>,
+    lower: RefCell<String>,
+    /// Regular-expression sets run on this row, and which patterns matched.
+    sets: Vec<Cell<bool>>,
+    set_hits: RefCell<Vec<PatternSet>>,
+    /// Word searches run on this row, and which words were found.
+    finds: Vec<Cell<bool>>,
+    find_hits: RefCell<Vec<Vec<bool>>>,
 }
 
 impl Memo {
     pub fn new(n: usize) -> Self {
         Memo {
             cells: (0..n).map(|_| OnceCell::new()).collect(),
+            ..Memo::default()
+        }
+    }
+
+    /// A memo for every kind of shared work of `rules`.
+    pub fn for_rules(rules: &super::Compiled) -> Self {
+        let plan = &rules.memo;
+        Memo {
+            cells: (0..rules.derived.len()).map(|_| OnceCell::new()).collect(),
+            conds: vec![Cell::new(0); plan.conds],
+            nums: vec![Cell::new(None); plan.nums],
+            fields: vec![Cell::new(None); rules.slots.len()],
+            lowered: vec![Cell::new(None); rules.slots.len()],
+            lower: RefCell::new(String::new()),
+            sets: vec![Cell::new(false); plan.sets.len()],
+            set_hits: RefCell::new(
+                plan.sets
+                    .iter()
+                    .map(|s| PatternSet::new(s.pattern_len()))
+                    .collect(),
+            ),
+            finds: vec![Cell::new(false); plan.finders.len()],
+            find_hits: RefCell::new(plan.finders.iter().map(|(_, n)| vec![false; *n]).collect()),
         }
     }
 
@@ -158,12 +204,145 @@ impl Memo {
         for c in &mut self.cells {
             c.take();
         }
+        self.conds.iter().for_each(|c| c.set(0));
+        self.nums.iter().for_each(|c| c.set(None));
+        self.fields.iter().for_each(|c| c.set(None));
+        self.lowered.iter().for_each(|c| c.set(None));
+        self.lower.get_mut().clear();
+        self.sets.iter().for_each(|c| c.set(false));
+        self.finds.iter().for_each(|c| c.set(false));
     }
 
     pub fn get_or(&self, i: usize, f: impl FnOnce() -> String) -> &str {
         match self.cells.get(i) {
             Some(c) => c.get_or_init(f).as_str(),
             None => "",
+        }
+    }
+
+    /// Condition `i`, computed by `f` on the row's first ask.
+    #[inline]
+    pub fn cond(&self, i: u32, f: impl FnOnce() -> bool) -> bool {
+        let Some(c) = self.conds.get(i as usize) else {
+            return f();
+        };
+        match c.get() {
+            0 => {
+                let v = f();
+                c.set(1 + u8::from(v));
+                v
+            }
+            v => v == 2,
+        }
+    }
+
+    /// Number `i`, computed by `f` on the row's first ask.
+    #[inline]
+    pub fn num(&self, i: u32, f: impl FnOnce() -> Option<f64>) -> Option<f64> {
+        let Some(c) = self.nums.get(i as usize) else {
+            return f();
+        };
+        match c.get() {
+            Some(v) => v,
+            None => {
+                let v = f();
+                c.set(Some(v));
+                v
+            }
+        }
+    }
+
+    /// The remembered span of field slot `slot` in the row's text.
+    #[inline]
+    pub fn field_span(&self, slot: usize) -> Option<(u32, u32)> {
+        self.fields.get(slot).and_then(Cell::get)
+    }
+
+    pub fn set_field_span(&self, slot: usize, span: (u32, u32)) {
+        if let Some(c) = self.fields.get(slot) {
+            c.set(Some(span));
+        }
+    }
+
+    /// Whether the memo keeps lowercase values of fields.
+    pub fn lowers(&self, slot: usize) -> bool {
+        slot < self.lowered.len()
+    }
+
+    /// `f` of the lowercase value of field slot `slot`, whose value is
+    /// `value()`; lowercased on the row's first ask.
+    pub fn with_lowered<'v, R>(
+        &self,
+        slot: usize,
+        value: impl FnOnce() -> &'v str,
+        f: impl FnOnce(&str) -> R,
+    ) -> R {
+        let (s, e) = match self.lowered[slot].get() {
+            Some(span) => span,
+            None => {
+                let mut buf = self.lower.borrow_mut();
+                let start = buf.len() as u32;
+                let v = value();
+                push_lower(v, &mut buf);
+                let span = (start, buf.len() as u32);
+                self.lowered[slot].set(Some(span));
+                span
+            }
+        };
+        let buf = self.lower.borrow();
+        f(&buf[s as usize..e as usize])
+    }
+
+    /// Whether pattern `idx` of regular-expression set `g` matches `text`
+    /// (the value the set reads); the set runs once per row.
+    pub fn set_match(&self, g: u32, idx: u32, text: &str, sets: &[meta::Regex]) -> Option<bool> {
+        let g = g as usize;
+        if g >= self.sets.len() {
+            return None;
+        }
+        let mut hits = self.set_hits.borrow_mut();
+        if !self.sets[g].get() {
+            hits[g].clear();
+            sets[g].which_overlapping_matches(&Input::new(text), &mut hits[g]);
+            self.sets[g].set(true);
+        }
+        Some(hits[g].contains(PatternID::new_unchecked(idx as usize)))
+    }
+
+    /// Whether word `idx` of word search `g` occurs in `text` (the value
+    /// the search reads); the search runs once per row.
+    pub fn found(
+        &self,
+        g: u32,
+        idx: u32,
+        text: &str,
+        finders: &[(AhoCorasick, usize)],
+    ) -> Option<bool> {
+        let g = g as usize;
+        if g >= self.finds.len() {
+            return None;
+        }
+        let mut hits = self.find_hits.borrow_mut();
+        if !self.finds[g].get() {
+            let h = &mut hits[g];
+            h.iter_mut().for_each(|x| *x = false);
+            for m in finders[g].0.find_overlapping_iter(text) {
+                h[m.pattern().as_usize()] = true;
+            }
+            self.finds[g].set(true);
+        }
+        Some(hits[g][idx as usize])
+    }
+}
+
+fn push_lower(text: &str, buf: &mut String) {
+    if text.is_ascii() {
+        let start = buf.len();
+        buf.push_str(text);
+        buf[start..].make_ascii_lowercase();
+    } else {
+        for c in text.chars() {
+            buf.extend(c.to_lowercase());
         }
     }
 }

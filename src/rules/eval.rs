@@ -20,7 +20,8 @@ use crate::input::{Bound, Record};
 
 #[derive(Debug, Clone)]
 pub enum Finder {
-    Ascii(Box<AhoCorasick>),
+    /// An ASCII word, searched for ignoring ASCII case.
+    Ascii(Box<AhoCorasick>, String),
     Folded(String),
 }
 
@@ -50,6 +51,8 @@ pub enum NumX {
     /// Days from the date in a text to `--as-of`, with the field's order
     /// for numeric dates (else the run's).
     DaysSince(TextX, Option<DateOrder>),
+    /// A number read more than once per row, remembered (see `memo`).
+    Memo(u32, Box<NumX>),
 }
 
 /// A compiled condition.
@@ -68,6 +71,15 @@ pub enum Cond {
     InList(TextX, usize),
     Empty(TextX),
     Marked(u8),
+    /// A condition that appears more than once, remembered for the row
+    /// (see `memo`).
+    Memo(u32, Box<Cond>),
+    /// `Matches`, answered by pattern `.3` of the regular-expression set
+    /// `.2` over the same value.
+    MatchesIn(TextX, Box<Regex>, u32, u32),
+    /// `Contains` with an ASCII word, answered by word `.3` of the word
+    /// search `.2` over the same value.
+    ContainsIn(TextX, Finder, u32, u32),
 }
 
 /// One row as the rules see it: a record whose fields are valid UTF-8,
@@ -124,6 +136,26 @@ impl<'a> RowView<'a> {
     /// The value of a field slot on this row: trimmed, placeholders empty,
     /// the first non-empty of several columns.
     pub fn field(&self, slot: usize) -> &'a str {
+        if let Some((s, e)) = self.memo.field_span(slot) {
+            return self.text.get(s as usize..e as usize).unwrap_or("");
+        }
+        let v = self.field_uncached(slot);
+        if matches!(
+            self.binding.get(slot),
+            Some(Bound::Column(_) | Bound::FirstOf(_))
+        ) {
+            let off = (v.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+            if v.is_empty() {
+                self.memo.set_field_span(slot, (0, 0));
+            } else if off <= self.text.len() && v.len() <= self.text.len() - off {
+                self.memo
+                    .set_field_span(slot, (off as u32, (off + v.len()) as u32));
+            }
+        }
+        v
+    }
+
+    fn field_uncached(&self, slot: usize) -> &'a str {
         match self.binding.get(slot) {
             None | Some(Bound::Missing) => "",
             Some(Bound::Column(c)) => self.cell(*c),
@@ -388,7 +420,7 @@ impl<'e> Eval<'e> {
             Cond::Contains(x, f) => {
                 let x = self.text(x, t);
                 match f {
-                    Finder::Ascii(ac) => ac.is_match(x),
+                    Finder::Ascii(ac, _) => ac.is_match(x),
                     Finder::Folded(n) => lower_into(x, &mut s.a).contains(n.as_str()),
                 }
             }
@@ -402,8 +434,44 @@ impl<'e> Eval<'e> {
             }
             Cond::Matches(x, re) => re.is_match(self.text(x, t)),
             Cond::InList(x, l) => {
+                let set = &self.rules.lists[*l].set;
+                if !T::ON {
+                    if let Some(hit) = self.in_list_lowered(x, set) {
+                        return hit;
+                    }
+                }
                 let x = self.text(x, t);
-                !x.is_empty() && self.rules.lists[*l].set.contains(lower_into(x, &mut s.a))
+                !x.is_empty() && set.contains(lower_into(x, &mut s.a))
+            }
+            Cond::Memo(id, inner) => {
+                if T::ON {
+                    return self.test(inner, s, t);
+                }
+                self.row.memo.cond(*id, || self.test(inner, s, t))
+            }
+            Cond::MatchesIn(x, re, g, i) => {
+                let text = self.text(x, t);
+                if T::ON {
+                    return re.is_match(text);
+                }
+                let sets = &self.rules.memo.sets;
+                self.row
+                    .memo
+                    .set_match(*g, *i, text, sets)
+                    .unwrap_or_else(|| re.is_match(text))
+            }
+            Cond::ContainsIn(x, f, g, i) => {
+                let text = self.text(x, t);
+                if !T::ON {
+                    let finders = &self.rules.memo.finders;
+                    if let Some(hit) = self.row.memo.found(*g, *i, text, finders) {
+                        return hit;
+                    }
+                }
+                match f {
+                    Finder::Ascii(ac, _) => ac.is_match(text),
+                    Finder::Folded(n) => lower_into(text, &mut s.a).contains(n.as_str()),
+                }
             }
             Cond::Empty(x) => self.text(x, t).is_empty(),
             Cond::Marked(bits) => {
@@ -412,6 +480,34 @@ impl<'e> Eval<'e> {
                 self.verdict.is_some() && marks & bits == *bits
             }
         }
+    }
+
+    /// `InList` on a field or an email domain, through the row's
+    /// lowercase copy of the field; `None` where the memo keeps none.
+    fn in_list_lowered(&self, x: &TextX, set: &super::compile::ListSet) -> Option<bool> {
+        let (slot, domain) = match x {
+            TextX::Field(s) => (*s, false),
+            TextX::Domain(inner) => match **inner {
+                TextX::Field(s) => (s, true),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if !self.row.memo.lowers(slot) {
+            return None;
+        }
+        Some(self.row.memo.with_lowered(
+            slot,
+            || self.row.field(slot),
+            |l| {
+                let v = if domain {
+                    l.rfind('@').map_or("", |i| l[i + 1..].trim())
+                } else {
+                    l
+                };
+                !v.is_empty() && set.contains(v)
+            },
+        ))
     }
 
     fn text<'a, T: Tracer>(&'a self, x: &'a TextX, t: &mut T) -> &'a str {
@@ -475,6 +571,13 @@ impl<'e> Eval<'e> {
     fn num<T: Tracer>(&self, n: &NumX, t: &mut T) -> Option<f64> {
         let v = match n {
             NumX::Lit(x) => return Some(*x),
+            NumX::Memo(id, inner) => {
+                return if T::ON {
+                    self.num(inner, t)
+                } else {
+                    self.row.memo.num(*id, || self.num(inner, t))
+                };
+            }
             NumX::Read(x) => read_number_in(self.text(x, t), self.row.decimal_comma),
             NumX::Length(x) => Some(self.text(x, t).chars().count() as f64),
             NumX::Digits(x) => {
@@ -532,7 +635,10 @@ impl TextX {
 impl NumX {
     fn slots(&self, d: &[Derived], out: &mut Vec<usize>) {
         match self {
-            NumX::Read(t) | NumX::Length(t) | NumX::Digits(t) => t.slots(d, out),
+            NumX::Read(t) | NumX::Length(t) | NumX::Digits(t) | NumX::DaysSince(t, _) => {
+                t.slots(d, out)
+            }
+            NumX::Memo(_, inner) => inner.slots(d, out),
             _ => {}
         }
     }
@@ -544,7 +650,7 @@ impl Cond {
         match self {
             Cond::Const(_) | Cond::Marked(_) => {}
             Cond::And(items) | Cond::Or(items) => items.iter().for_each(|i| i.slots(d, out)),
-            Cond::Not(inner) => inner.slots(d, out),
+            Cond::Not(inner) | Cond::Memo(_, inner) => inner.slots(d, out),
             Cond::Num(a, _, b) => {
                 a.slots(d, out);
                 b.slots(d, out);
@@ -557,6 +663,8 @@ impl Cond {
             | Cond::StartsWith(t, _)
             | Cond::EndsWith(t, _)
             | Cond::Matches(t, _)
+            | Cond::MatchesIn(t, _, _, _)
+            | Cond::ContainsIn(t, _, _, _)
             | Cond::InList(t, _)
             | Cond::Empty(t) => t.slots(d, out),
         }

@@ -14,6 +14,7 @@ mod eval;
 pub mod example;
 pub mod expr;
 mod lint;
+pub mod memo;
 pub mod raw;
 pub mod trace;
 pub mod value;

@@ -250,6 +250,7 @@ impl NumX {
             NumX::Total => "total".into(),
             NumX::MarkCount => "marks()".into(),
             NumX::DaysSince(t, _) => format!("days_since({})", t.label(rules)),
+            NumX::Memo(_, inner) => inner.label(rules),
         }
     }
 }

@@ -483,7 +483,7 @@ impl StageFiles {
         let mut sinks = Vec::new();
         let mut stdout = None;
         for (i, file_name) in output_names(opts.format).into_iter().enumerate() {
-            let head = header_bytes(layout, i, opts, &file_name)?;
+            let head = header_bytes(layout, i, opts);
             if opts.stdout == Some(i) {
                 let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
                 let ok = out.write_all(&head);
@@ -567,16 +567,10 @@ impl StageFiles {
 
 /// The header line of output `i` in the run's format (empty for JSON
 /// Lines, whose objects carry their keys).
-fn header_bytes(
-    layout: &Layout,
-    i: usize,
-    opts: &OutputOptions,
-    file_name: &str,
-) -> Result<Vec<u8>, Error> {
+fn header_bytes(layout: &Layout, i: usize, opts: &OutputOptions) -> Vec<u8> {
     if opts.format == Format::Jsonl {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let _ = file_name;
     let mut w = opts.format.writer();
     for h in layout.header(i) {
         let cell = if opts.sanitize {
@@ -587,7 +581,7 @@ fn header_bytes(
         w.write_field(cell);
     }
     w.end_record();
-    Ok(w.into_inner())
+    w.into_inner()
 }
 
 /// Turns rows written as CSV into JSON Lines: one object per row, keyed by

@@ -363,7 +363,6 @@ pub struct Worker {
     verdict: Verdict,
     writers: Vec<RowWriter>,
     text: String,
-    cell: Vec<u8>,
     names: Vec<String>,
     extra: String,
     memo: Memo,
@@ -380,7 +379,6 @@ impl Worker {
             verdict: Verdict::new(rules.groups.len()),
             writers: (0..6).map(|_| run.format.writer()).collect(),
             text: String::new(),
-            cell: Vec::new(),
             names: vec![String::new(); rules.slots.len()],
             extra: String::new(),
             memo: Memo::for_rules(rules),
@@ -674,7 +672,6 @@ impl Worker {
                     };
                     duplicate(
                         &mut self.writers[DUPLICATES],
-                        &mut self.cell,
                         &mut self.text,
                         &self.keys,
                         run,
@@ -781,9 +778,9 @@ impl Worker {
         }
         let w = &mut self.writers[stage.index()];
         if filled.is_empty() && run.rules.clean_write.is_empty() {
-            write_inputs(w, &mut self.cell, run.sanitize, file, rec);
+            write_inputs(w, run.sanitize, file, rec);
         } else {
-            write_cleaned_inputs(w, &mut self.cell, run, file, rec, &view, &filled);
+            write_cleaned_inputs(w, run, file, rec, &view, &filled);
         }
         w.write_field(stage.name());
         for t in &v.totals {
@@ -799,12 +796,12 @@ impl Worker {
             }
         }
         w.write_field(bant);
-        write_cell(w, &mut self.cell, run.sanitize, self.text.as_bytes());
-        write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
+        write_cell(w, run.sanitize, self.text.as_bytes());
+        write_cell(w, run.sanitize, file.name.as_bytes());
         w.write_int(line);
         w.write_int(row);
         if run.keep_long {
-            write_cell(w, &mut self.cell, run.sanitize, self.extra.as_bytes());
+            write_cell(w, run.sanitize, self.extra.as_bytes());
         }
         if let (Some(h), Some(st)) = (run.history, standing) {
             w.write_field(st.change.name());
@@ -872,15 +869,15 @@ impl Worker {
                 w.write_field(b"");
             }
         } else {
-            write_inputs(w, &mut self.cell, run.sanitize, file, rec);
+            write_inputs(w, run.sanitize, file, rec);
         }
         w.write_field(Stage::Rejected.name());
         w.write_field(kind.name());
-        write_cell(w, &mut self.cell, run.sanitize, reason.as_bytes());
-        write_cell(w, &mut self.cell, run.sanitize, file.name.as_bytes());
+        write_cell(w, run.sanitize, reason.as_bytes());
+        write_cell(w, run.sanitize, file.name.as_bytes());
         w.write_int(line);
         w.write_int(row);
-        write_cell(w, &mut self.cell, run.sanitize, raw.as_bytes());
+        write_cell(w, run.sanitize, raw.as_bytes());
         w.end_record();
     }
 }
@@ -962,7 +959,6 @@ struct Found {
 /// was merged into.
 fn duplicate(
     w: &mut RowWriter,
-    cell: &mut Vec<u8>,
     text: &mut String,
     keys: &KeyBuf,
     run: &RunCtx,
@@ -1030,18 +1026,18 @@ fn duplicate(
     text.push_str("; ");
     text.push_str(&why);
     if run.rules.clean_write.is_empty() {
-        write_inputs(w, cell, run.sanitize, file, rec);
+        write_inputs(w, run.sanitize, file, rec);
     } else {
-        write_cleaned_inputs(w, cell, run, file, rec, view, &[]);
+        write_cleaned_inputs(w, run, file, rec, view, &[]);
     }
     w.write_field("duplicate");
     w.write_field(kind);
-    write_cell(w, cell, run.sanitize, value.as_bytes());
-    write_cell(w, cell, run.sanitize, plan.names[kept_file].as_bytes());
+    write_cell(w, run.sanitize, value.as_bytes());
+    write_cell(w, run.sanitize, plan.names[kept_file].as_bytes());
     w.write_int(b.line);
     w.write_int(kept_row);
-    write_cell(w, cell, run.sanitize, text.as_bytes());
-    write_cell(w, cell, run.sanitize, file.name.as_bytes());
+    write_cell(w, run.sanitize, text.as_bytes());
+    write_cell(w, run.sanitize, file.name.as_bytes());
     w.write_int(line);
     w.write_int(row);
     w.end_record();
@@ -1083,16 +1079,10 @@ fn escape_raw(bytes: &[u8]) -> String {
     s
 }
 
-fn write_inputs(
-    w: &mut RowWriter,
-    cell: &mut Vec<u8>,
-    sanitize_cells: bool,
-    file: &FileCtx,
-    rec: &Record,
-) {
+fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &Record) {
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
-        write_cell(w, cell, sanitize_cells, v);
+        write_cell(w, sanitize_cells, v);
     }
 }
 
@@ -1131,7 +1121,6 @@ fn fill_name_parts(names: &mut [String], file: &FileCtx, view: &RowView) {
 /// fields filled from its duplicates (into the field's first column).
 fn write_cleaned_inputs(
     w: &mut RowWriter,
-    cell: &mut Vec<u8>,
     run: &RunCtx,
     file: &FileCtx,
     rec: &Record,
@@ -1155,7 +1144,7 @@ fn write_cleaned_inputs(
     };
     for col in &file.out_to_in {
         if let Some(f) = col.and_then(fill) {
-            write_cell(w, cell, run.sanitize, f.as_bytes());
+            write_cell(w, run.sanitize, f.as_bytes());
             continue;
         }
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
@@ -1170,13 +1159,13 @@ fn write_cleaned_inputs(
             k.clean(text, region)
         });
         match cleaned {
-            Some(c) => write_cell(w, cell, run.sanitize, c.as_bytes()),
-            None => write_cell(w, cell, run.sanitize, v),
+            Some(c) => write_cell(w, run.sanitize, c.as_bytes()),
+            None => write_cell(w, run.sanitize, v),
         }
     }
 }
 
-fn write_cell(w: &mut RowWriter, _cell: &mut Vec<u8>, sanitize_cells: bool, v: &[u8]) {
+fn write_cell(w: &mut RowWriter, sanitize_cells: bool, v: &[u8]) {
     if sanitize_cells {
         w.write_field(sanitize(v));
     } else {

@@ -362,7 +362,10 @@ pub struct Worker {
     scratch: Scratch,
     verdict: Verdict,
     writers: Vec<RowWriter>,
+    /// The reasons column being built.
     text: String,
+    /// What reading the row noted (padding, extra fields), for its reasons.
+    note: String,
     names: Vec<String>,
     extra: String,
     memo: Memo,
@@ -379,6 +382,7 @@ impl Worker {
             verdict: Verdict::new(rules.groups.len()),
             writers: (0..6).map(|_| run.format.writer()).collect(),
             text: String::new(),
+            note: String::new(),
             names: vec![String::new(); rules.slots.len()],
             extra: String::new(),
             memo: Memo::for_rules(rules),
@@ -461,12 +465,12 @@ impl Worker {
             );
             return;
         }
-        self.text.clear();
+        self.note.clear();
         self.extra.clear();
         if record.len() > file.width && run.keep_long {
             self.extra = raw_text(record, file.width);
             let n = record.len() - file.width;
-            self.text = format!("kept {n} extra field(s) in the extra column");
+            self.note = format!("kept {n} extra field(s) in the extra column");
             record.fields = file.width;
             record.data_len = record.ends[file.width - 1];
         } else if record.len() < file.width && run.pad_short {
@@ -474,7 +478,7 @@ impl Worker {
             while record.len() < file.width {
                 record.push_field(b"");
             }
-            self.text = format!("padded {n} missing field(s)");
+            self.note = format!("padded {n} missing field(s)");
         }
         let count_problem = if record.len() > file.width {
             Some(RejectKind::TooManyFields)
@@ -556,10 +560,10 @@ impl Worker {
                     empty: 0,
                 });
             }
-            self.text.clear();
+            self.note.clear();
             return;
         }
-        let note = std::mem::take(&mut self.text);
+        let note = std::mem::take(&mut self.note);
         match self.decided.as_deref_mut() {
             None => run
                 .rules

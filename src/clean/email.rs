@@ -58,6 +58,13 @@ fn domain_set(text: &'static str) -> HashSet<&'static str> {
 /// only the bracketed address. Never fails: garbage in, lowercase garbage
 /// out, for [`is_valid`] to judge.
 pub fn normalize(raw: &str) -> String {
+    let mut out = String::new();
+    normalize_into(raw, &mut out);
+    out
+}
+
+/// [`normalize`], appending to `out`.
+pub fn normalize_into(raw: &str, out: &mut String) {
     let mut s = raw.trim();
     if let Some(open) = s.rfind('<') {
         if let Some(inner) = s[open + 1..].strip_suffix('>') {
@@ -67,7 +74,13 @@ pub fn normalize(raw: &str) -> String {
     if let Some(rest) = strip_prefix_ignore_case(s, "mailto:") {
         s = rest.split('?').next().unwrap_or(rest).trim();
     }
-    s.to_lowercase()
+    if s.is_ascii() {
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&s.to_lowercase());
+    }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

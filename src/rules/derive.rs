@@ -110,23 +110,35 @@ impl CleanFn {
     /// The value for one input; a test gives `"true"` or `""`. The email
     /// tests take the cleaned address (see [`CleanFn::reads_clean_email`]).
     pub fn apply(self, x: &str, region: Option<&str>) -> String {
-        let test = |b: bool| if b { "true".to_string() } else { String::new() };
+        let mut out = String::new();
+        self.apply_into(x, region, &mut out);
+        out
+    }
+
+    /// [`CleanFn::apply`], appending to `out`: the run reuses one buffer
+    /// per derived value from row to row.
+    pub fn apply_into(self, x: &str, region: Option<&str>, out: &mut String) {
         if x.is_empty() {
-            return String::new();
+            return;
         }
+        let mut test = |b: bool| {
+            if b {
+                out.push_str("true");
+            }
+        };
         match self {
-            CleanFn::CleanEmail => clean::email::normalize(x),
+            CleanFn::CleanEmail => clean::email::normalize_into(x, out),
             CleanFn::ValidEmail => test(clean::email::is_valid(x)),
             CleanFn::FreeMail => test(clean::email::is_free_mail(clean::email::domain(x))),
             CleanFn::DisposableEmail => test(clean::email::is_disposable(clean::email::domain(x))),
             CleanFn::RoleEmail => test(clean::email::is_role(x)),
-            CleanFn::PhoneE164 => clean::phone::e164(x, region).unwrap_or_default(),
+            CleanFn::PhoneE164 => out.push_str(&clean::phone::e164(x, region).unwrap_or_default()),
             CleanFn::ValidPhone => test(clean::phone::parse(x, region).is_some_and(|p| p.valid)),
-            CleanFn::CountryCode => clean::country::iso2(x).unwrap_or("").to_string(),
-            CleanFn::Seniority => clean::title::seniority(x).unwrap_or("").to_string(),
-            CleanFn::Department => clean::title::department(x).unwrap_or("").to_string(),
-            CleanFn::CompanyKey => clean::company::company_key(x),
-            CleanFn::NameCase => clean::name::name_case(x),
+            CleanFn::CountryCode => out.push_str(clean::country::iso2(x).unwrap_or("")),
+            CleanFn::Seniority => out.push_str(clean::title::seniority(x).unwrap_or("")),
+            CleanFn::Department => out.push_str(clean::title::department(x).unwrap_or("")),
+            CleanFn::CompanyKey => out.push_str(&clean::company::company_key(x)),
+            CleanFn::NameCase => out.push_str(&clean::name::name_case(x)),
         }
     }
 }
@@ -153,6 +165,8 @@ pub struct Derived {
 #[derive(Debug, Default)]
 pub struct Memo {
     cells: Vec<OnceCell<String>>,
+    /// The buffers of last row's derived values, for this row's.
+    spare: Vec<RefCell<String>>,
     /// Conditions: 0 not yet known, 1 false, 2 true.
     conds: Vec<Cell<u8>>,
     nums: Vec<Cell<Option<Option<f64>>>>,
@@ -173,6 +187,7 @@ impl Memo {
     pub fn new(n: usize) -> Self {
         Memo {
             cells: (0..n).map(|_| OnceCell::new()).collect(),
+            spare: (0..n).map(|_| RefCell::default()).collect(),
             ..Memo::default()
         }
     }
@@ -182,6 +197,9 @@ impl Memo {
         let plan = &rules.memo;
         Memo {
             cells: (0..rules.derived.len()).map(|_| OnceCell::new()).collect(),
+            spare: (0..rules.derived.len())
+                .map(|_| RefCell::default())
+                .collect(),
             conds: vec![Cell::new(0); plan.conds],
             nums: vec![Cell::new(None); plan.nums],
             fields: vec![Cell::new(None); rules.slots.len()],
@@ -201,8 +219,10 @@ impl Memo {
 
     /// Forgets the previous row's values.
     pub fn reset(&mut self) {
-        for c in &mut self.cells {
-            c.take();
+        for (c, spare) in self.cells.iter_mut().zip(&self.spare) {
+            if let Some(s) = c.take() {
+                *spare.borrow_mut() = s;
+            }
         }
         self.conds.iter().for_each(|c| c.set(0));
         self.nums.iter().for_each(|c| c.set(None));
@@ -213,9 +233,18 @@ impl Memo {
         self.finds.iter().for_each(|c| c.set(false));
     }
 
-    pub fn get_or(&self, i: usize, f: impl FnOnce() -> String) -> &str {
+    /// Derived value `i`, written by `f` into an empty buffer on the row's
+    /// first ask.
+    pub fn get_or(&self, i: usize, f: impl FnOnce(&mut String)) -> &str {
         match self.cells.get(i) {
-            Some(c) => c.get_or_init(f).as_str(),
+            Some(c) => c
+                .get_or_init(|| {
+                    let mut s = self.spare.get(i).map(RefCell::take).unwrap_or_default();
+                    s.clear();
+                    f(&mut s);
+                    s
+                })
+                .as_str(),
             None => "",
         }
     }

@@ -556,7 +556,7 @@ impl<'e> Eval<'e> {
 
     /// A derived value of the row, computed on first use.
     fn derived(&self, i: usize) -> &'e str {
-        self.row.memo.get_or(i, || {
+        self.row.memo.get_or(i, |out| {
             let d = &self.rules.derived[i];
             let x = match d.input {
                 Some(j) => self.derived(j),
@@ -564,7 +564,7 @@ impl<'e> Eval<'e> {
             };
             let country = d.country_slot.map_or("", |s| self.row.field(s));
             let region = derive::region(country, self.rules.phone_region.as_deref());
-            d.func.apply(x, region)
+            d.func.apply_into(x, region, out)
         })
     }
 

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Format, Layout, OutputOptions, StageFiles};
-use crate::row::{ChunkOut, FileCtx, History, Pass, Preset, RunCtx, Worker};
+use crate::row::{ChunkOut, FileCtx, History, Pass, Preset, RunCtx, Stashed, Worker};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
 use crate::state::{KeyUpdate, State};
@@ -526,62 +526,9 @@ where
             Ok(())
         });
         let mut eval_result = Ok(());
-        for mut batch in batch_rx {
-            if let Some(sig) = crate::interrupt::received() {
-                eval_result = Err(Error::Interrupted(sig));
-                break;
-            }
-            let file = &files[batch.file];
-            let first = batch.first_row;
-            let first_global = batch.first_global;
-            let records = &mut batch.records[..batch.len];
-            let chunks = match stream.as_deref_mut() {
-                None => eval_batch(pool, records, run_ctx, file, first, first_global),
-                Some(st) => {
-                    // Keys first, in parallel; then, in input order, who is
-                    // whose duplicate; then the writing pass, which reads
-                    // decisions that no later row can change.
-                    let keys_ctx = RunCtx {
-                        pass: Pass::Keys,
-                        ..run_ctx.clone()
-                    };
-                    let facts = eval_batch(pool, records, &keys_ctx, file, first, first_global);
-                    // With one key, first kept, nothing merges and a
-                    // person's kept row is their first: each row's
-                    // decision is final as soon as it is observed.
-                    let preset = &mut st.preset;
-                    preset.first = first_global;
-                    preset.decisions.clear();
-                    preset.decisions.resize(records.len(), None);
-                    for c in &facts {
-                        for f in &c.facts {
-                            if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {
-                                let d = st.plan.index.decide_in(cl, f.row, &f.keys);
-                                if let Some(slot) = f
-                                    .row
-                                    .checked_sub(first_global)
-                                    .and_then(|i| preset.decisions.get_mut(i as usize))
-                                {
-                                    *slot = Some(d);
-                                }
-                            }
-                        }
-                    }
-                    let base = &mut st.plan.file_base;
-                    // Files with no records take the base of the next one.
-                    let start = first_global - (first - 1);
-                    if base.len() <= batch.file {
-                        base.resize(batch.file + 1, start);
-                    }
-                    base[batch.file] = start;
-                    let ctx = RunCtx {
-                        plan: Some(&st.plan),
-                        preset: Some(&st.preset),
-                        ..run_ctx.clone()
-                    };
-                    eval_batch(pool, records, &ctx, file, first, first_global)
-                }
-            };
+        // Hands a processed batch to the writer and its buffers back to
+        // the reader.
+        let mut finish = |mut batch: Batch, chunks: Vec<ChunkOut>| -> Result<(), Error> {
             if let Some(b) = bar {
                 rows_done += batch.len as u64;
                 file_offsets[batch.file] = batch.bytes;
@@ -602,10 +549,82 @@ where
                 }
             }
             let _ = recycle_tx.try_send(spent);
-            if out_tx.send(done).is_err() {
-                eval_result = Err(Error::Output("output".into(), "the writer stopped".into()));
+            out_tx
+                .send(done)
+                .map_err(|_| Error::Output("output".into(), "the writer stopped".into()))
+        };
+        let keys_ctx = RunCtx {
+            pass: Pass::Keys,
+            ..run_ctx.clone()
+        };
+        // With one-pass deduplication, a batch whose keys are known waits
+        // here: its keys are observed and it is written while the next
+        // batch's keys are worked out, so the pool never waits for the
+        // (sequential) observing.
+        let mut pending: Option<(Batch, Vec<ChunkOut>, Vec<Stashed>)> = None;
+        let mut spare_stash: Vec<Vec<Stashed>> = Vec::new();
+        let mut batches = batch_rx.into_iter();
+        loop {
+            if let Some(sig) = crate::interrupt::received() {
+                eval_result = Err(Error::Interrupted(sig));
                 break;
             }
+            let mut next = batches.next();
+            let Some(st) = stream.as_deref_mut() else {
+                let Some(mut batch) = next else { break };
+                let file = &files[batch.file];
+                let (first, first_global) = (batch.first_row, batch.first_global);
+                let records = &mut batch.records[..batch.len];
+                let chunks = eval_batch(pool, records, run_ctx, file, first, first_global);
+                if let Err(e) = finish(batch, chunks) {
+                    eval_result = Err(e);
+                    break;
+                }
+                continue;
+            };
+            if next.is_none() && pending.is_none() {
+                break;
+            }
+            let mut stash = spare_stash.pop().unwrap_or_default();
+            if let Some(b) = &next {
+                stash.truncate(b.len);
+                let missing = b.len - stash.len();
+                stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
+            }
+            let (facts, written) = pool.install(|| {
+                rayon::join(
+                    || {
+                        next.as_mut().map(|b| {
+                            let records = &mut b.records[..b.len];
+                            let file = &files[b.file];
+                            let (first, global) = (b.first_row, b.first_global);
+                            eval_stashed(pool, records, &mut stash, &keys_ctx, file, first, global)
+                        })
+                    },
+                    || {
+                        pending.as_mut().map(|(p, facts, stash)| {
+                            observe_batch(st, p, facts);
+                            let ctx = RunCtx {
+                                plan: Some(&st.plan),
+                                preset: Some(&st.preset),
+                                ..run_ctx.clone()
+                            };
+                            let records = &mut p.records[..p.len];
+                            let file = &files[p.file];
+                            let (first, global) = (p.first_row, p.first_global);
+                            eval_stashed(pool, records, stash, &ctx, file, first, global)
+                        })
+                    },
+                )
+            });
+            if let (Some((p, _, used)), Some(chunks)) = (pending.take(), written) {
+                spare_stash.push(used);
+                if let Err(e) = finish(p, chunks) {
+                    eval_result = Err(e);
+                    break;
+                }
+            }
+            pending = next.zip(facts).map(|(b, f)| (b, f, stash));
         }
         drop(out_tx);
         drop(recycle_tx);
@@ -638,25 +657,87 @@ fn eval_batch(
     first: u64,
     first_global: u64,
 ) -> Vec<ChunkOut> {
+    eval_stashed(pool, records, &mut [], run_ctx, file, first, first_global)
+}
+
+/// [`eval_batch`] with a stash of verdicts, one per record (see
+/// [`Worker::process_stashed`]); an empty stash stashes nothing.
+fn eval_stashed(
+    pool: &rayon::ThreadPool,
+    records: &mut [Record],
+    stash: &mut [Stashed],
+    run_ctx: &RunCtx,
+    file: &FileCtx,
+    first: u64,
+    first_global: u64,
+) -> Vec<ChunkOut> {
     let rules = run_ctx.rules;
+    let chunk = |w: &mut Worker, ci: usize, recs: &mut [Record], mut st: Option<&mut [Stashed]>| {
+        let mut out = ChunkOut::new(rules.rules.len());
+        for (k, rec) in recs.iter_mut().enumerate() {
+            let i = (ci * CHUNK + k) as u64;
+            let s = st.as_deref_mut().and_then(|st| st.get_mut(k));
+            let (row, global) = (first + i, first_global + i);
+            w.process_stashed(run_ctx, file, rec, row, global, &mut out, s);
+        }
+        w.drain_into(run_ctx, &mut out);
+        out
+    };
     pool.install(|| {
-        records
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .map_init(
-                || Worker::new(run_ctx),
-                |w, (ci, recs)| {
-                    let mut out = ChunkOut::new(rules.rules.len());
-                    for (k, rec) in recs.iter_mut().enumerate() {
-                        let i = (ci * CHUNK + k) as u64;
-                        w.process(run_ctx, file, rec, first + i, first_global + i, &mut out);
-                    }
-                    w.drain_into(run_ctx, &mut out);
-                    out
-                },
-            )
-            .collect()
+        if stash.len() == records.len() && !records.is_empty() {
+            records
+                .par_chunks_mut(CHUNK)
+                .zip(stash.par_chunks_mut(CHUNK))
+                .enumerate()
+                .map_init(
+                    || Worker::new(run_ctx),
+                    |w, (ci, (recs, st))| chunk(w, ci, recs, Some(st)),
+                )
+                .collect()
+        } else {
+            records
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .map_init(
+                    || Worker::new(run_ctx),
+                    |w, (ci, recs)| chunk(w, ci, recs, None),
+                )
+                .collect()
+        }
     })
+}
+
+/// Observes the keys of one batch, in input order, and presets each
+/// row's decision for the pass that writes it. With one key, first kept,
+/// nothing merges and a person's kept row is their first: each row's
+/// decision is final as soon as it is observed.
+fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) {
+    let first_global = batch.first_global;
+    let preset = &mut st.preset;
+    preset.first = first_global;
+    preset.decisions.clear();
+    preset.decisions.resize(batch.len, None);
+    for c in facts {
+        for f in &c.facts {
+            if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {
+                let d = st.plan.index.decide_in(cl, f.row, &f.keys);
+                if let Some(slot) = f
+                    .row
+                    .checked_sub(first_global)
+                    .and_then(|i| preset.decisions.get_mut(i as usize))
+                {
+                    *slot = Some(d);
+                }
+            }
+        }
+    }
+    let base = &mut st.plan.file_base;
+    // Files with no records take the base of the next one.
+    let start = first_global - (batch.first_row - 1);
+    if base.len() <= batch.file {
+        base.resize(batch.file + 1, start);
+    }
+    base[batch.file] = start;
 }
 
 /// Deduplication decided batch by batch in one pass: possible when the

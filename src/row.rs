@@ -357,6 +357,22 @@ pub struct Decided {
     pub reasons: String,
 }
 
+/// A row's verdict, worked out by the keys pass of one-pass deduplication
+/// for the pass that writes the row.
+pub struct Stashed {
+    valid: bool,
+    verdict: Verdict,
+}
+
+impl Stashed {
+    pub fn new(rules: &Compiled) -> Self {
+        Stashed {
+            valid: false,
+            verdict: Verdict::new(rules.groups.len()),
+        }
+    }
+}
+
 /// Per-thread buffers reused from row to row.
 pub struct Worker {
     scratch: Scratch,
@@ -430,16 +446,36 @@ impl Worker {
         global: u64,
         out: &mut ChunkOut,
     ) {
+        self.process_stashed(run, file, record, row, global, out, None);
+    }
+
+    /// [`Worker::process`], for one-pass deduplication: the keys pass
+    /// evaluates the whole row and leaves its verdict in `stash`, and the
+    /// pass that writes the row takes it from there instead of evaluating
+    /// the row again.
+    pub fn process_stashed(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        record: &mut Record,
+        row: u64,
+        global: u64,
+        out: &mut ChunkOut,
+        mut stash: Option<&mut Stashed>,
+    ) {
         if run.pass == Pass::Keys {
+            if let Some(s) = stash.as_deref_mut() {
+                s.valid = false;
+            }
             if record.problem.is_some() {
                 return;
             }
             if record.len() != file.width {
                 let mut copy = record.clone();
-                return self.process_record(run, file, &mut copy, row, global, out);
+                return self.process_record(run, file, &mut copy, row, global, out, stash);
             }
         }
-        self.process_record(run, file, record, row, global, out);
+        self.process_record(run, file, record, row, global, out, stash);
     }
 
     fn process_record(
@@ -450,6 +486,7 @@ impl Worker {
         row: u64,
         global: u64,
         out: &mut ChunkOut,
+        stash: Option<&mut Stashed>,
     ) {
         if out.excluded.is_empty() {
             if let Some(x) = run.exclusions {
@@ -520,7 +557,7 @@ impl Worker {
                 return;
             }
         };
-        self.evaluate(run, file, record, text, line, row, global, out);
+        self.evaluate(run, file, record, text, line, row, global, out, stash);
     }
 
     fn evaluate(
@@ -533,6 +570,7 @@ impl Worker {
         row: u64,
         global: u64,
         out: &mut ChunkOut,
+        stash: Option<&mut Stashed>,
     ) {
         let placeholders = &run.rules.placeholders;
         self.memo.reset();
@@ -543,10 +581,17 @@ impl Worker {
         let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
         if run.pass == Pass::Keys {
             let rules = run.rules;
-            let usable = rules
-                .usable
-                .as_ref()
-                .is_none_or(|(c, _, _)| rules.holds(c, &view, None, &mut self.scratch));
+            let usable = match stash {
+                Some(s) => {
+                    rules.evaluate(&view, &mut self.scratch, &mut s.verdict);
+                    s.valid = true;
+                    s.verdict.outcome != Outcome::Unusable
+                }
+                None => rules
+                    .usable
+                    .as_ref()
+                    .is_none_or(|(c, _, _)| rules.holds(c, &view, None, &mut self.scratch)),
+            };
             if usable {
                 let spec = &rules.dedup;
                 self.keys.compute(rules, &view, spec);
@@ -565,9 +610,15 @@ impl Worker {
         }
         let note = std::mem::take(&mut self.note);
         match self.decided.as_deref_mut() {
-            None => run
-                .rules
-                .evaluate(&view, &mut self.scratch, &mut self.verdict),
+            None => match stash {
+                Some(s) if s.valid => {
+                    std::mem::swap(&mut self.verdict, &mut s.verdict);
+                    s.valid = false;
+                }
+                _ => run
+                    .rules
+                    .evaluate(&view, &mut self.scratch, &mut self.verdict),
+            },
             Some(d) => {
                 let (s, v) = (&mut self.scratch, &mut self.verdict);
                 run.rules.evaluate_traced(&view, s, v, &mut d.trace);

@@ -241,8 +241,10 @@ pub const NO_SOURCE: &str = "(none)";
 /// Stage counts per source value, in order of first appearance.
 #[derive(Debug, Clone, Default)]
 pub struct SourceCounts {
-    index: std::collections::HashMap<String, usize>,
+    index: std::collections::HashMap<String, usize, foldhash::fast::RandomState>,
     pub rows: Vec<(String, [u64; 6])>,
+    /// The lowercase value being looked up.
+    lower: String,
 }
 
 impl SourceCounts {
@@ -265,12 +267,17 @@ impl SourceCounts {
     /// Adds `n` rows to `value`'s column `stage`, grouping values ignoring
     /// case under the first spelling seen.
     fn add(&mut self, value: &str, stage: usize, n: u64) {
-        let key = value.to_lowercase();
-        let i = match self.index.get(&key) {
+        let key = if value.is_ascii() {
+            crate::rules::value::lower_into(value, &mut self.lower)
+        } else {
+            self.lower = value.to_lowercase();
+            self.lower.as_str()
+        };
+        let i = match self.index.get(key) {
             Some(&i) => i,
             None => {
                 self.rows.push((value.to_string(), [0; 6]));
-                self.index.insert(key, self.rows.len() - 1);
+                self.index.insert(key.to_string(), self.rows.len() - 1);
                 self.rows.len() - 1
             }
         };

@@ -107,16 +107,30 @@ pub fn is_valid(normalized: &str) -> bool {
 }
 
 fn valid_local(local: &str) -> bool {
-    const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~.";
     !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || SPECIALS.contains(&b))
+        && local.bytes().all(|b| LOCAL_BYTES[b as usize])
 }
+
+/// The bytes of a local part: ASCII letters, digits and `SPECIALS`.
+const LOCAL_BYTES: [bool; 256] = {
+    const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~.";
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < SPECIALS.len() {
+        t[SPECIALS[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 fn valid_domain(domain: &str) -> bool {
     let mut labels = 0;
@@ -128,7 +142,11 @@ fn valid_domain(domain: &str) -> bool {
     }
     let tld = domain.rsplit('.').next().unwrap_or("");
     let tld_ok = tld.starts_with("xn--")
-        || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+        || if tld.is_ascii() {
+            tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        } else {
+            tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+        };
     labels >= 2 && tld_ok
 }
 
@@ -137,7 +155,11 @@ fn valid_label(label: &str) -> bool {
         && label.len() <= 63
         && !label.starts_with('-')
         && !label.ends_with('-')
-        && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        && if label.is_ascii() {
+            label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        } else {
+            label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        }
 }
 
 /// The part after the last `@`; `""` when there is none.

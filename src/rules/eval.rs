@@ -169,6 +169,16 @@ impl<'a> RowView<'a> {
     }
 }
 
+/// What follows the last `@`, trimmed; `""` without one.
+#[inline]
+fn after_at(v: &str) -> &str {
+    match memchr::memrchr(b'@', v.as_bytes()) {
+        // `@` is ASCII: the byte after it starts a character.
+        Some(i) => v[i + 1..].trim(),
+        None => "",
+    }
+}
+
 /// `str::trim`, without its character-by-character scan when the value
 /// starts and ends with ASCII that is not whitespace (most values).
 #[inline]
@@ -514,7 +524,7 @@ impl<'e> Eval<'e> {
             || self.row.field(slot),
             |l| {
                 let v = if domain {
-                    l.rfind('@').map_or("", |i| l[i + 1..].trim())
+                    after_at(l)
                 } else {
                     l
                 };
@@ -527,8 +537,7 @@ impl<'e> Eval<'e> {
         let v = match x {
             TextX::Field(slot) => self.row.field(*slot),
             TextX::Domain(inner) => {
-                let x = self.text(inner, t);
-                x.rfind('@').map_or("", |i| x[i + 1..].trim())
+                after_at(self.text(inner, t))
             }
             TextX::Lit(s) => return s,
             TextX::Derived(i) => {

@@ -219,7 +219,8 @@ impl Bench {
         let binding = bind(headers, &rules);
         Bench {
             names: vec![String::new(); rules.slots.len()],
-            memo: Memo::new(rules.derived.len()),
+            // The memo a run's workers keep: with the evaluation plan.
+            memo: Memo::for_rules(&rules),
             scratch: Scratch::default(),
             verdict: Verdict::new(rules.groups.len()),
             binding,

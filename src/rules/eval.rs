@@ -415,12 +415,31 @@ impl<'e> Eval<'e> {
         held
     }
 
+    /// The combinators and remembered conditions here, the tests of
+    /// values in [`Eval::leaf`]: this function, entered for every node of
+    /// every condition, stays small (a short prologue, a small frame).
     fn test<T: Tracer>(&self, c: &Cond, s: &mut Scratch, t: &mut T) -> bool {
         match c {
             Cond::Const(b) => *b,
             Cond::And(items) => items.iter().all(|i| self.cond(i, s, t)),
             Cond::Or(items) => items.iter().any(|i| self.cond(i, s, t)),
             Cond::Not(inner) => !self.cond(inner, s, t),
+            Cond::Memo(id, inner) => {
+                if T::ON {
+                    return self.test(inner, s, t);
+                }
+                self.row.memo.cond(*id, || self.test(inner, s, t))
+            }
+            _ => self.leaf(c, s, t),
+        }
+    }
+
+    #[inline(never)]
+    fn leaf<T: Tracer>(&self, c: &Cond, s: &mut Scratch, t: &mut T) -> bool {
+        match c {
+            Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) | Cond::Memo(..) => {
+                self.test(c, s, t)
+            }
             Cond::Num(a, op, b) => match (self.num(a, t), self.num(b, t)) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).is_some_and(|o| op.holds(o)),
                 _ => false,
@@ -465,12 +484,6 @@ impl<'e> Eval<'e> {
                 }
                 let x = self.text(x, t);
                 !x.is_empty() && set.contains(lower_into(x, &mut s.a))
-            }
-            Cond::Memo(id, inner) => {
-                if T::ON {
-                    return self.test(inner, s, t);
-                }
-                self.row.memo.cond(*id, || self.test(inner, s, t))
             }
             Cond::MatchesIn(x, re, g, i) => {
                 let text = self.text(x, t);

@@ -156,7 +156,9 @@ fn valid_label(label: &str) -> bool {
         && !label.starts_with('-')
         && !label.ends_with('-')
         && if label.is_ascii() {
-            label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         } else {
             label.chars().all(|c| c.is_alphanumeric() || c == '-')
         }

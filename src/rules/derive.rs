@@ -178,6 +178,8 @@ pub struct Memo {
     /// Regular-expression sets run on this row, and which patterns matched.
     sets: Vec<Cell<bool>>,
     set_hits: RefCell<Vec<PatternSet>>,
+    /// This worker's search cache of each set.
+    set_caches: RefCell<Vec<meta::Cache>>,
     /// Word searches run on this row, and which words were found.
     finds: Vec<Cell<bool>>,
     find_hits: RefCell<Vec<Vec<bool>>>,
@@ -212,6 +214,7 @@ impl Memo {
                     .map(|s| PatternSet::new(s.pattern_len()))
                     .collect(),
             ),
+            set_caches: RefCell::new(plan.sets.iter().map(meta::Regex::create_cache).collect()),
             finds: vec![Cell::new(false); plan.finders.len()],
             find_hits: RefCell::new(plan.finders.iter().map(|(_, n)| vec![false; *n]).collect()),
         }
@@ -331,8 +334,18 @@ impl Memo {
         }
         let mut hits = self.set_hits.borrow_mut();
         if !self.sets[g].get() {
-            hits[g].clear();
-            sets[g].which_overlapping_matches(&Input::new(text), &mut hits[g]);
+            let mut caches = self.set_caches.borrow_mut();
+            let (set, cache, hit) = (&sets[g], &mut caches[g], &mut hits[g]);
+            hit.clear();
+            if set.pattern_len() == 1 {
+                // One pattern: the search may stop at its first match.
+                let input = Input::new(text).earliest(true);
+                if set.search_half_with(cache, &input).is_some() {
+                    hit.insert(PatternID::ZERO);
+                }
+            } else {
+                set.which_overlapping_matches_with(cache, &Input::new(text), hit);
+            }
             self.sets[g].set(true);
         }
         Some(hits[g].contains(PatternID::new_unchecked(idx as usize)))

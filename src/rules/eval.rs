@@ -536,11 +536,7 @@ impl<'e> Eval<'e> {
             slot,
             || self.row.field(slot),
             |l| {
-                let v = if domain {
-                    after_at(l)
-                } else {
-                    l
-                };
+                let v = if domain { after_at(l) } else { l };
                 !v.is_empty() && set.contains(v)
             },
         ))
@@ -549,9 +545,7 @@ impl<'e> Eval<'e> {
     fn text<'a, T: Tracer>(&'a self, x: &'a TextX, t: &mut T) -> &'a str {
         let v = match x {
             TextX::Field(slot) => self.row.field(*slot),
-            TextX::Domain(inner) => {
-                after_at(self.text(inner, t))
-            }
+            TextX::Domain(inner) => after_at(self.text(inner, t)),
             TextX::Lit(s) => return s,
             TextX::Derived(i) => {
                 if T::ON {

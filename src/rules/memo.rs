@@ -9,7 +9,8 @@
 //!   row's first use and remembered for the row ([`Cond::Memo`],
 //!   [`NumX::Memo`]);
 //! - the regular expressions that read the same value are run as one set
-//!   (one pass over the text answers all of them: [`Cond::MatchesIn`]);
+//!   (one pass over the text answers all of them: [`Cond::MatchesIn`]),
+//!   with a search cache of each worker's own;
 //! - the `contains` tests of the same value search for all their words in
 //!   one Aho-Corasick pass ([`Cond::ContainsIn`]).
 //!
@@ -250,8 +251,10 @@ fn text_key(t: &TextX) -> String {
     }
 }
 
-/// Groups the regular expressions of each value into one set, where a
-/// value has two or more different ones.
+/// Groups the regular expressions of each value into one set (a set of
+/// one where a value has one): the sets search with each worker's own
+/// cache ([`super::derive::Memo`]), where a shared regex would pass its
+/// cache between threads through a pool.
 fn group_regexes(rules: &mut Compiled, plan: &mut Plan) {
     let mut by_text: HashMap<String, Vec<String>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -270,9 +273,6 @@ fn group_regexes(rules: &mut Compiled, plan: &mut Plan) {
     let mut set_of: HashMap<String, u32> = HashMap::new();
     for k in order {
         let pats = &by_text[&k];
-        if pats.len() < 2 {
-            continue;
-        }
         let built = meta::Builder::new()
             .configure(
                 meta::Config::new()

@@ -514,6 +514,7 @@ where
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
     let mut file_offsets = vec![0u64; files.len()];
+    let workers = Workers::default();
     let mut rows_done = 0u64;
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
         let reader = scope.spawn(move || read_all(readers, names, batch_tx, recycle_rx));
@@ -575,7 +576,8 @@ where
                 let file = &files[batch.file];
                 let (first, first_global) = (batch.first_row, batch.first_global);
                 let records = &mut batch.records[..batch.len];
-                let chunks = eval_batch(pool, records, run_ctx, file, first, first_global);
+                let chunks =
+                    eval_batch(pool, &workers, records, run_ctx, file, first, first_global);
                 if let Err(e) = finish(batch, chunks) {
                     eval_result = Err(e);
                     break;
@@ -598,7 +600,9 @@ where
                             let records = &mut b.records[..b.len];
                             let file = &files[b.file];
                             let (first, global) = (b.first_row, b.first_global);
-                            eval_stashed(pool, records, &mut stash, &keys_ctx, file, first, global)
+                            eval_stashed(
+                                pool, &workers, records, &mut stash, &keys_ctx, file, first, global,
+                            )
                         })
                     },
                     || {
@@ -612,7 +616,7 @@ where
                             let records = &mut p.records[..p.len];
                             let file = &files[p.file];
                             let (first, global) = (p.first_row, p.first_global);
-                            eval_stashed(pool, records, stash, &ctx, file, first, global)
+                            eval_stashed(pool, &workers, records, stash, &ctx, file, first, global)
                         })
                     },
                 )
@@ -647,23 +651,70 @@ where
     })
 }
 
+/// The workers of a pass, kept from batch to batch: their buffers, and
+/// the regex caches and lazily built automata in their memos, stay warm.
+#[derive(Default)]
+struct Workers(std::sync::Mutex<Vec<Worker>>);
+
+impl Workers {
+    fn lease(&self, run: &RunCtx) -> Lease<'_> {
+        let worker = self.0.lock().ok().and_then(|mut v| v.pop());
+        Lease {
+            worker: Some(worker.unwrap_or_else(|| Worker::new(run))),
+            home: self,
+        }
+    }
+}
+
+/// A worker taken from [`Workers`] for one parallel task; it goes back
+/// when the task ends.
+struct Lease<'a> {
+    worker: Option<Worker>,
+    home: &'a Workers,
+}
+
+impl Lease<'_> {
+    fn get(&mut self, run: &RunCtx) -> &mut Worker {
+        self.worker.get_or_insert_with(|| Worker::new(run))
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let (Some(w), Ok(mut home)) = (self.worker.take(), self.home.0.lock()) {
+            home.push(w);
+        }
+    }
+}
+
 /// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
 /// records, each chunk's output in input order.
 fn eval_batch(
     pool: &rayon::ThreadPool,
+    workers: &Workers,
     records: &mut [Record],
     run_ctx: &RunCtx,
     file: &FileCtx,
     first: u64,
     first_global: u64,
 ) -> Vec<ChunkOut> {
-    eval_stashed(pool, records, &mut [], run_ctx, file, first, first_global)
+    eval_stashed(
+        pool,
+        workers,
+        records,
+        &mut [],
+        run_ctx,
+        file,
+        first,
+        first_global,
+    )
 }
 
 /// [`eval_batch`] with a stash of verdicts, one per record (see
 /// [`Worker::process_stashed`]); an empty stash stashes nothing.
 fn eval_stashed(
     pool: &rayon::ThreadPool,
+    workers: &Workers,
     records: &mut [Record],
     stash: &mut [Stashed],
     run_ctx: &RunCtx,
@@ -690,8 +741,8 @@ fn eval_stashed(
                 .zip(stash.par_chunks_mut(CHUNK))
                 .enumerate()
                 .map_init(
-                    || Worker::new(run_ctx),
-                    |w, (ci, (recs, st))| chunk(w, ci, recs, Some(st)),
+                    || workers.lease(run_ctx),
+                    |w, (ci, (recs, st))| chunk(w.get(run_ctx), ci, recs, Some(st)),
                 )
                 .collect()
         } else {
@@ -699,8 +750,8 @@ fn eval_stashed(
                 .par_chunks_mut(CHUNK)
                 .enumerate()
                 .map_init(
-                    || Worker::new(run_ctx),
-                    |w, (ci, recs)| chunk(w, ci, recs, None),
+                    || workers.lease(run_ctx),
+                    |w, (ci, recs)| chunk(w.get(run_ctx), ci, recs, None),
                 )
                 .collect()
         }

@@ -114,7 +114,8 @@ pub struct RunArgs {
         env = "LEADSIFT_OUT"
     )]
     pub out: PathBuf,
-    /// Worker threads [default: all cores].
+    /// Threads that evaluate rows [default: all cores]; reading and
+    /// writing have a thread each besides.
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
     /// Progress bar on stderr: `auto` shows it when stderr is a terminal.

@@ -630,6 +630,10 @@ where
             }
             pending = next.zip(facts).map(|(b, f)| (b, f, stash));
         }
+        // A loop that stopped early lets go of the batches, so that a
+        // reader waiting to hand over one more stops too.
+        drop(batches);
+        drop(pending);
         drop(out_tx);
         drop(recycle_tx);
         let read = reader.join().unwrap_or_else(|_| {

@@ -349,3 +349,122 @@ fn group_words(rules: &mut Compiled, plan: &mut Plan) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::input::{bind, Record};
+    use crate::rules::derive::Memo;
+    use crate::rules::trace::Trace;
+    use crate::rules::{compile, Origin, RowView, Scratch, Verdict};
+
+    /// Repeated defines, several regexes and a lone one on a value,
+    /// `contains` words sharing a search, lists, repeated numbers and dates.
+    const RULES: &str = r#"
+version = 1
+[fields]
+size = ["size"]
+seen = ["seen"]
+[lists]
+free = ["gmail.com", "web.de"]
+[define]
+valid = 'email matches "^[^@ ]+@[^@ ]+\.[a-z]{2,}$"'
+senior = 'title matches "(?i)\b(vp|head|chief)\b"'
+junior = 'title matches "(?i)\b(intern|junior)\b"'
+[usable]
+when = "valid or phone is present"
+[groups]
+fit = {}
+[[rule]]
+id = "senior"
+when = "senior and not junior"
+fit = 20
+[[rule]]
+id = "junior"
+when = "junior"
+fit = -10
+[[rule]]
+id = "free"
+when = "valid and email_domain in free"
+fit = -5
+[[rule]]
+id = "big"
+when = "number(size) >= 50"
+fit = 10
+[[rule]]
+id = "huge"
+when = "number(size) >= 500 and not (notes contains \"churn\")"
+fit = 10
+[[rule]]
+id = "pricing"
+when = 'notes contains "pricing" or notes contains "quote"'
+fit = 5
+[[rule]]
+id = "fresh"
+when = "days_since(seen) <= 30"
+fit = 5
+[[rule]]
+id = "stale"
+when = "days_since(seen) > 365"
+fit = -5
+[stages]
+prospect = "fit >= 20"
+"#;
+
+    #[test]
+    fn the_plan_answers_what_each_condition_as_written_does() {
+        let rules = compile(Origin::Builtin, RULES).unwrap_or_else(|d| panic!("{d}"));
+        let plan = &rules.memo;
+        assert!(plan.conds > 0, "repeated defines are remembered");
+        assert!(!plan.sets.is_empty() && !plan.finders.is_empty());
+        let headers: Vec<String> = ["email", "phone", "title", "size", "notes", "seen"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let binding = bind(&headers, &rules);
+        let rows: &[[&str; 6]] = &[
+            [
+                "ana@gmail.com",
+                "",
+                "VP Sales",
+                "51-200",
+                "asked for PRICING",
+                "2026-11-20",
+            ],
+            [
+                "bo@acme.io",
+                "",
+                "Junior VP",
+                "1,000",
+                "churn risk; quote",
+                "2020-01-01",
+            ],
+            ["not an email", "+49 30 1", "Head of Data", "", "", ""],
+            ["", "", "intern", "10", "Quote", "yesterday"],
+            ["x@web.de", "", "", "5000", "pricing, quote", "2026-11-28"],
+            ["", "", "", "", "", ""],
+        ];
+        // One memo for every row, as a worker keeps it.
+        let mut memo = Memo::for_rules(&rules);
+        let groups = rules.groups.len();
+        let mut fired = std::collections::BTreeSet::new();
+        for row in rows {
+            let mut rec = Record::default();
+            for v in row {
+                rec.push_field(v.as_bytes());
+            }
+            memo.reset();
+            let mut planned = Verdict::new(groups);
+            let view = RowView::new(&rec, &binding, &[], &rules.placeholders, &memo).unwrap();
+            rules.evaluate(&view, &mut Scratch::default(), &mut planned);
+            let plain = Memo::new(rules.derived.len());
+            let view = RowView::new(&rec, &binding, &[], &rules.placeholders, &plain).unwrap();
+            let mut traced = Verdict::new(groups);
+            let mut t = Trace::default();
+            rules.evaluate_traced(&view, &mut Scratch::default(), &mut traced, &mut t);
+            assert_eq!(format!("{planned:?}"), format!("{traced:?}"), "row {row:?}");
+            fired.extend(planned.fired.iter().copied());
+        }
+        // The rows exercise (nearly) every rule, so the comparison covers them.
+        assert!(fired.len() >= 7, "rules fired on some row: {fired:?}");
+    }
+}

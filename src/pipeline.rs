@@ -576,8 +576,16 @@ where
                 let file = &files[batch.file];
                 let (first, first_global) = (batch.first_row, batch.first_global);
                 let records = &mut batch.records[..batch.len];
-                let chunks =
-                    eval_batch(pool, &workers, records, run_ctx, file, first, first_global);
+                let chunks = eval_batch(
+                    pool,
+                    &workers,
+                    records,
+                    &mut [],
+                    run_ctx,
+                    file,
+                    first,
+                    first_global,
+                );
                 if let Err(e) = finish(batch, chunks) {
                     eval_result = Err(e);
                     break;
@@ -600,7 +608,7 @@ where
                             let records = &mut b.records[..b.len];
                             let file = &files[b.file];
                             let (first, global) = (b.first_row, b.first_global);
-                            eval_stashed(
+                            eval_batch(
                                 pool, &workers, records, &mut stash, &keys_ctx, file, first, global,
                             )
                         })
@@ -616,7 +624,7 @@ where
                             let records = &mut p.records[..p.len];
                             let file = &files[p.file];
                             let (first, global) = (p.first_row, p.first_global);
-                            eval_stashed(pool, &workers, records, stash, &ctx, file, first, global)
+                            eval_batch(pool, &workers, records, stash, &ctx, file, first, global)
                         })
                     },
                 )
@@ -692,31 +700,9 @@ impl Drop for Lease<'_> {
 }
 
 /// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
-/// records, each chunk's output in input order.
+/// records, each chunk's output in input order. `stash` is empty, or holds
+/// one verdict per record (see [`Worker::process_stashed`]).
 fn eval_batch(
-    pool: &rayon::ThreadPool,
-    workers: &Workers,
-    records: &mut [Record],
-    run_ctx: &RunCtx,
-    file: &FileCtx,
-    first: u64,
-    first_global: u64,
-) -> Vec<ChunkOut> {
-    eval_stashed(
-        pool,
-        workers,
-        records,
-        &mut [],
-        run_ctx,
-        file,
-        first,
-        first_global,
-    )
-}
-
-/// [`eval_batch`] with a stash of verdicts, one per record (see
-/// [`Worker::process_stashed`]); an empty stash stashes nothing.
-fn eval_stashed(
     pool: &rayon::ThreadPool,
     workers: &Workers,
     records: &mut [Record],
@@ -727,38 +713,32 @@ fn eval_stashed(
     first_global: u64,
 ) -> Vec<ChunkOut> {
     let rules = run_ctx.rules;
-    let chunk = |w: &mut Worker, ci: usize, recs: &mut [Record], mut st: Option<&mut [Stashed]>| {
-        let mut out = ChunkOut::new(rules.rules.len());
-        for (k, rec) in recs.iter_mut().enumerate() {
-            let i = (ci * CHUNK + k) as u64;
-            let s = st.as_deref_mut().and_then(|st| st.get_mut(k));
-            let (row, global) = (first + i, first_global + i);
-            w.process_stashed(run_ctx, file, rec, row, global, &mut out, s);
-        }
-        w.drain_into(run_ctx, &mut out);
-        out
+    let stashes: Vec<Option<&mut [Stashed]>> = if stash.len() == records.len() {
+        stash.chunks_mut(CHUNK).map(Some).collect()
+    } else {
+        records.chunks(CHUNK).map(|_| None).collect()
     };
     pool.install(|| {
-        if stash.len() == records.len() && !records.is_empty() {
-            records
-                .par_chunks_mut(CHUNK)
-                .zip(stash.par_chunks_mut(CHUNK))
-                .enumerate()
-                .map_init(
-                    || workers.lease(run_ctx),
-                    |w, (ci, (recs, st))| chunk(w.get(run_ctx), ci, recs, Some(st)),
-                )
-                .collect()
-        } else {
-            records
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .map_init(
-                    || workers.lease(run_ctx),
-                    |w, (ci, recs)| chunk(w.get(run_ctx), ci, recs, None),
-                )
-                .collect()
-        }
+        records
+            .par_chunks_mut(CHUNK)
+            .zip(stashes)
+            .enumerate()
+            .map_init(
+                || workers.lease(run_ctx),
+                |w, (ci, (recs, mut st))| {
+                    let w = w.get(run_ctx);
+                    let mut out = ChunkOut::new(rules.rules.len());
+                    for (k, rec) in recs.iter_mut().enumerate() {
+                        let i = (ci * CHUNK + k) as u64;
+                        let s = st.as_deref_mut().and_then(|st| st.get_mut(k));
+                        let (row, global) = (first + i, first_global + i);
+                        w.process_stashed(run_ctx, file, rec, row, global, &mut out, s);
+                    }
+                    w.drain_into(run_ctx, &mut out);
+                    out
+                },
+            )
+            .collect()
     })
 }
 

@@ -514,7 +514,7 @@ where
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
     let mut file_offsets = vec![0u64; files.len()];
-    let workers = Workers::default();
+    let workers = Workers::new(pool.current_num_threads());
     let mut rows_done = 0u64;
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
         let reader = scope.spawn(move || read_all(readers, names, batch_tx, recycle_rx));
@@ -665,24 +665,64 @@ where
 
 /// The workers of a pass, kept from batch to batch: their buffers, and
 /// the regex caches and lazily built automata in their memos, stay warm.
+///
+/// Each pool thread has a worker of its own (its slot, by
+/// `rayon::current_thread_index`), so a worker's memory stays in the cache
+/// of the core that uses it. A shared stack of workers, as before, handed
+/// the worker a thread just returned to the other thread most of the time,
+/// and every such move carried its buffers and caches across cores
+/// (`--jobs 2` spent 15-30% more CPU than `--jobs 1` on the same rows).
+struct Workers {
+    slots: Vec<Slot>,
+    /// For a task that runs outside the pool or whose slot is taken.
+    spare: std::sync::Mutex<Vec<Worker>>,
+}
+
+/// One pool thread's worker, on a cache line of its own.
+#[repr(align(128))]
 #[derive(Default)]
-struct Workers(std::sync::Mutex<Vec<Worker>>);
+struct Slot(std::sync::Mutex<Option<Worker>>);
 
 impl Workers {
+    fn new(threads: usize) -> Self {
+        Workers {
+            slots: (0..threads).map(|_| Slot::default()).collect(),
+            spare: std::sync::Mutex::default(),
+        }
+    }
+
     fn lease(&self, run: &RunCtx) -> Lease<'_> {
-        let worker = self.0.lock().ok().and_then(|mut v| v.pop());
+        let slot = rayon::current_thread_index().and_then(|i| self.slots.get(i));
+        if let Some(Ok(mut held)) = slot.map(|s| s.0.try_lock()) {
+            if let Some(w) = held.take() {
+                return Lease {
+                    worker: Some(w),
+                    home: self,
+                    slot,
+                };
+            }
+            drop(held);
+            return Lease {
+                worker: Some(Worker::new(run)),
+                home: self,
+                slot,
+            };
+        }
+        let worker = self.spare.lock().ok().and_then(|mut v| v.pop());
         Lease {
             worker: Some(worker.unwrap_or_else(|| Worker::new(run))),
             home: self,
+            slot: None,
         }
     }
 }
 
 /// A worker taken from [`Workers`] for one parallel task; it goes back
-/// when the task ends.
+/// when the task ends, to its thread's slot if it came from one.
 struct Lease<'a> {
     worker: Option<Worker>,
     home: &'a Workers,
+    slot: Option<&'a Slot>,
 }
 
 impl Lease<'_> {
@@ -693,8 +733,17 @@ impl Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        if let (Some(w), Ok(mut home)) = (self.worker.take(), self.home.0.lock()) {
-            home.push(w);
+        let Some(w) = self.worker.take() else {
+            return;
+        };
+        if let Some(Ok(mut held)) = self.slot.map(|s| s.0.lock()) {
+            if held.is_none() {
+                *held = Some(w);
+                return;
+            }
+        }
+        if let Ok(mut spare) = self.home.spare.lock() {
+            spare.push(w);
         }
     }
 }

@@ -187,6 +187,8 @@ pub struct Compiled {
     pub warnings: Diagnostics,
     /// Work the conditions share on a row (see `memo`).
     pub memo: super::memo::Plan,
+    /// The planned conditions as one flat program (see `program`).
+    pub program: super::program::Program,
 }
 
 /// Opportunity then prospect: each condition (if any) and its text.
@@ -325,6 +327,7 @@ pub fn compile(origin: Origin, text: &str) -> Result<Compiled, Diagnostics> {
         examples,
         warnings: Diagnostics::default(),
         memo: super::memo::Plan::default(),
+        program: super::program::Program::default(),
     };
     if rep.out.errors() == 0 {
         super::lint::check(&compiled, &raw, &mut rep);

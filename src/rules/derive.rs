@@ -183,6 +183,8 @@ pub struct Memo {
     /// Word searches run on this row, and which words were found.
     finds: Vec<Cell<bool>>,
     find_hits: RefCell<Vec<Vec<bool>>>,
+    /// Each list group's bits for the row's value (see `program`).
+    list_bits: Vec<Cell<Option<u64>>>,
 }
 
 impl Memo {
@@ -217,6 +219,7 @@ impl Memo {
             set_caches: RefCell::new(plan.sets.iter().map(meta::Regex::create_cache).collect()),
             finds: vec![Cell::new(false); plan.finders.len()],
             find_hits: RefCell::new(plan.finders.iter().map(|(_, n)| vec![false; *n]).collect()),
+            list_bits: vec![Cell::new(None); rules.program.lists.len()],
         }
     }
 
@@ -234,6 +237,7 @@ impl Memo {
         self.lower.get_mut().clear();
         self.sets.iter().for_each(|c| c.set(false));
         self.finds.iter().for_each(|c| c.set(false));
+        self.list_bits.iter().for_each(|c| c.set(None));
     }
 
     /// Derived value `i`, written by `f` into an empty buffer on the row's
@@ -266,6 +270,53 @@ impl Memo {
             }
             v => v == 2,
         }
+    }
+
+    /// Condition `i`, when the row knows it already.
+    #[inline]
+    pub fn cond_known(&self, i: u32) -> Option<bool> {
+        match self.conds.get(i as usize).map(Cell::get) {
+            Some(1) => Some(false),
+            Some(2) => Some(true),
+            _ => None,
+        }
+    }
+
+    /// The row remembers condition `i` as `v` (when it keeps conditions).
+    #[inline]
+    pub fn cond_store(&self, i: u32, v: bool) {
+        if let Some(c) = self.conds.get(i as usize) {
+            c.set(1 + u8::from(v));
+        }
+    }
+
+    /// Number `i`, when the row knows it already.
+    #[inline]
+    pub fn num_known(&self, i: u32) -> Option<Option<f64>> {
+        self.nums.get(i as usize).and_then(Cell::get)
+    }
+
+    /// The lists of list group `g` that hold the row's value, when looked
+    /// up already.
+    #[inline]
+    pub fn list_bits(&self, g: u32) -> Option<u64> {
+        self.list_bits.get(g as usize).and_then(Cell::get)
+    }
+
+    pub fn set_list_bits(&self, g: u32, bits: u64) {
+        if let Some(c) = self.list_bits.get(g as usize) {
+            c.set(Some(bits));
+        }
+    }
+
+    /// Pattern `idx` of regex set `g`, when the set has run on the row.
+    #[inline]
+    pub fn set_known(&self, g: u32, idx: u32) -> Option<bool> {
+        let g = g as usize;
+        if !self.sets.get(g).is_some_and(Cell::get) {
+            return None;
+        }
+        Some(self.set_hits.borrow()[g].contains(PatternID::new_unchecked(idx as usize)))
     }
 
     /// Number `i`, computed by `f` on the row's first ask.

@@ -12,6 +12,7 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
+use super::program::Op;
 use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
@@ -284,35 +285,45 @@ impl Compiled {
             row,
             verdict: None,
         };
+        // The flat program when nothing is traced (see `program`); the
+        // tree of conditions as written when something is.
+        let prog = &self.program;
+        let flat = !T::ON && prog.rules.len() == self.rules.len();
         if let Some((usable, _, _)) = &self.usable {
             t.begin(Part::Usable);
-            if !ev.cond(usable, scratch, t) {
+            let ok = match prog.usable {
+                Some(pc) if flat => ev.run(pc, scratch),
+                _ => ev.cond(usable, scratch, t),
+            };
+            if !ok {
                 v.outcome = Outcome::Unusable;
                 return;
             }
         }
         let mut disqualified = None;
-        for (i, rule) in self.rules.iter().enumerate() {
-            t.begin(Part::Rule(i));
-            if !ev.cond(&rule.when, scratch, t) {
-                continue;
-            }
-            v.fired.push(i);
-            if let Some(d) = &rule.decay {
-                let age = date::parse(row.field(d.slot), d.order.or(self.date_order))
-                    .map(|at| date::days_between(at, self.as_of));
-                v.decayed.push((i, age));
-                for &(g, p) in &rule.points {
-                    v.raw_totals[g] += decayed_points(p, age, d.half_life);
+        if flat {
+            for (i, hot) in prog.rules.iter().enumerate() {
+                if !ev.run(hot.start, scratch) {
+                    continue;
                 }
-            } else {
-                for &(g, p) in &rule.points {
-                    v.raw_totals[g] += p;
+                v.fired.push(i);
+                if hot.special {
+                    self.fire(i, row, v, &mut disqualified);
+                    continue;
                 }
+                let (a, n) = (hot.first as usize, hot.len as usize);
+                for &(g, p) in &prog.points[a..a + n] {
+                    v.raw_totals[g as usize] += p;
+                }
+                v.marks |= hot.marks;
             }
-            v.marks |= rule.marks;
-            if rule.disqualify.is_some() && disqualified.is_none() {
-                disqualified = Some(i);
+        } else {
+            for (i, rule) in self.rules.iter().enumerate() {
+                t.begin(Part::Rule(i));
+                if ev.cond(&rule.when, scratch, t) {
+                    v.fired.push(i);
+                    self.fire(i, row, v, &mut disqualified);
+                }
             }
         }
         for (g, group) in self.groups.iter().enumerate() {
@@ -341,6 +352,29 @@ impl Compiled {
             }
         }
         v.outcome = Outcome::Staged(stage);
+    }
+
+    /// What rule `i` firing does to the verdict: its points (decayed by
+    /// their date's age, if it decays), its marks, and the first
+    /// disqualifying rule.
+    fn fire(&self, i: usize, row: &RowView, v: &mut Verdict, disqualified: &mut Option<usize>) {
+        let rule = &self.rules[i];
+        if let Some(d) = &rule.decay {
+            let age = date::parse(row.field(d.slot), d.order.or(self.date_order))
+                .map(|at| date::days_between(at, self.as_of));
+            v.decayed.push((i, age));
+            for &(g, p) in &rule.points {
+                v.raw_totals[g] += decayed_points(p, age, d.half_life);
+            }
+        } else {
+            for &(g, p) in &rule.points {
+                v.raw_totals[g] += p;
+            }
+        }
+        v.marks |= rule.marks;
+        if rule.disqualify.is_some() && disqualified.is_none() {
+            *disqualified = Some(i);
+        }
     }
 
     /// Whether one condition holds on a row, with the groups and marks of a
@@ -413,6 +447,61 @@ impl<'e> Eval<'e> {
         let held = self.test(c, s, t);
         t.leave(held);
         held
+    }
+
+    /// Runs the program from `pc` to its `End` (see `program`).
+    fn run(&self, mut pc: u32, s: &mut Scratch) -> bool {
+        let prog = &self.rules.program;
+        let memo = self.row.memo;
+        let mut acc = false;
+        loop {
+            match prog.ops[pc as usize] {
+                Op::End => return acc,
+                Op::Const(b) => acc = b,
+                Op::Leaf(i) => acc = self.leaf(&prog.leaves[i as usize], s, &mut NoTrace),
+                Op::Not => acc = !acc,
+                Op::JumpIfFalse(to) => {
+                    if !acc {
+                        pc = to;
+                        continue;
+                    }
+                }
+                Op::JumpIfTrue(to) => {
+                    if acc {
+                        pc = to;
+                        continue;
+                    }
+                }
+                Op::MemoLoad(id, to) => {
+                    if let Some(known) = memo.cond_known(id) {
+                        acc = known;
+                        pc = to;
+                        continue;
+                    }
+                }
+                Op::MemoStore(id) => memo.cond_store(id, acc),
+                Op::SetHit { set, pat, leaf } => {
+                    acc = match memo.set_known(set, pat) {
+                        Some(hit) => hit,
+                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
+                    }
+                }
+                Op::ListHit { group, bit, leaf } => {
+                    acc = match self.list_bits(group) {
+                        Some(bits) => bits & (1 << bit) != 0,
+                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
+                    }
+                }
+                Op::NumLit { num, op, lit, leaf } => {
+                    acc = match memo.num_known(num) {
+                        Some(Some(x)) => x.partial_cmp(&lit).is_some_and(|o| op.holds(o)),
+                        Some(None) => false,
+                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
+                    }
+                }
+            }
+            pc += 1;
+        }
     }
 
     /// The combinators and remembered conditions here, the tests of
@@ -516,6 +605,34 @@ impl<'e> Eval<'e> {
                 self.verdict.is_some() && marks & bits == *bits
             }
         }
+    }
+
+    /// Which lists of list group `g` hold the row's value (a bit each),
+    /// looked up on the row's first ask; `None` where the memo keeps no
+    /// lowercase values.
+    fn list_bits(&self, g: u32) -> Option<u64> {
+        let memo = self.row.memo;
+        if let Some(bits) = memo.list_bits(g) {
+            return Some(bits);
+        }
+        let lg = self.rules.program.lists.get(g as usize)?;
+        if !memo.lowers(lg.slot) {
+            return None;
+        }
+        let bits = memo.with_lowered(
+            lg.slot,
+            || self.row.field(lg.slot),
+            |l| {
+                let v = if lg.domain { after_at(l) } else { l };
+                if v.is_empty() {
+                    0
+                } else {
+                    lg.entries.get(v).copied().unwrap_or(0)
+                }
+            },
+        );
+        memo.set_list_bits(g, bits);
+        Some(bits)
     }
 
     /// `InList` on a field or an email domain, through the row's
@@ -625,18 +742,20 @@ impl<'e> Eval<'e> {
     }
 }
 
+/// Whether `x`, lowercased, starts (or ends) with `p` (lowercase).
 fn prefix_folded(x: &str, p: &str, buf: &mut String, start: bool) -> bool {
-    if x.is_ascii() && p.is_ascii() {
-        let (xb, pb) = (x.as_bytes(), p.as_bytes());
-        if xb.len() < pb.len() {
-            return false;
-        }
+    let (xb, pb) = (x.as_bytes(), p.as_bytes());
+    if p.is_ascii() && xb.len() >= pb.len() {
         let part = if start {
             &xb[..pb.len()]
         } else {
             &xb[xb.len() - pb.len()..]
         };
-        return part.eq_ignore_ascii_case(pb);
+        // ASCII bytes are whole characters, each lowercased on its own:
+        // the rest of `x` cannot change how its lowercase starts or ends.
+        if part.is_ascii() {
+            return part.eq_ignore_ascii_case(pb);
+        }
     }
     let l = lower_into(x, buf);
     if start {
@@ -714,6 +833,49 @@ mod decay_tests {
         assert_eq!(decayed_points(-10, Some(30), 30), -5);
         assert_eq!(decayed_points(20, Some(3650), 30), 0);
         assert_eq!(decayed_points(20, None, 30), 0);
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::prefix_folded;
+
+    #[test]
+    fn prefix_folded_agrees_with_lowercase_then_compare() {
+        let values = [
+            "",
+            "a",
+            "GmbH",
+            "Acme GmbH",
+            "Müller GmbH",
+            "GMBH Ärger",
+            "x.DE",
+            "straße.de",
+            "\u{212a}elvin.de",
+            "ÉCOLE",
+            "école",
+            "ΣΑΣ",
+            "İstanbul.de",
+            "gmbh",
+        ];
+        let affixes = ["gmbh", ".de", "é", "k", "école", "i̇stanbul", "", "ς"];
+        let mut buf = String::new();
+        for x in values {
+            for p in affixes {
+                // leadsift lowercases character by character (`lower_into`).
+                let l: String = x.chars().flat_map(char::to_lowercase).collect();
+                assert_eq!(
+                    prefix_folded(x, p, &mut buf, true),
+                    l.starts_with(p),
+                    "{x:?} starts {p:?}"
+                );
+                assert_eq!(
+                    prefix_folded(x, p, &mut buf, false),
+                    l.ends_with(p),
+                    "{x:?} ends {p:?}"
+                );
+            }
+        }
     }
 }
 

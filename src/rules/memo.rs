@@ -70,6 +70,7 @@ pub fn plan(rules: &mut Compiled) {
     group_regexes(rules, &mut plan);
     group_words(rules, &mut plan);
     rules.memo = plan;
+    rules.program = super::program::Program::build(rules);
 }
 
 #[derive(Default)]

@@ -15,6 +15,7 @@ pub mod example;
 pub mod expr;
 mod lint;
 pub mod memo;
+mod program;
 pub mod raw;
 pub mod trace;
 pub mod value;

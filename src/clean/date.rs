@@ -132,6 +132,22 @@ pub fn parse(text: &str, order: Option<DateOrder>) -> Option<Date> {
         if b.iter().all(u8::is_ascii_digit) {
             return unix(t);
         }
+        // The usual shape, `2024-05-01`, read without the pattern (which
+        // answers the same for it).
+        if let [y0, y1, y2, y3, s1, m0, m1, s2, d0, d1] = *b {
+            let n = |ds: &[u8]| {
+                ds.iter().try_fold(0i64, |n, &c| {
+                    c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+                })
+            };
+            if s1 == s2 && matches!(s1, b'-' | b'/' | b'.') {
+                if let (Some(y), Some(m), Some(d)) =
+                    (n(&[y0, y1, y2, y3]), n(&[m0, m1]), n(&[d0, d1]))
+                {
+                    return ymd(y, m, d);
+                }
+            }
+        }
         if let Some(c) = ISO.captures(t) {
             if c[2] == c[4] {
                 return ymd(c[1].parse().ok()?, c[3].parse().ok()?, c[5].parse().ok()?);
@@ -180,8 +196,20 @@ fn unix(t: &str) -> Option<Date> {
 
 /// Whole days from `date` to `as_of` (negative for a date after it).
 pub fn days_between(date: Date, as_of: Date) -> i64 {
-    let span = as_of.since(date).unwrap_or_default();
-    i64::from(span.get_days())
+    day_number(as_of) - day_number(date)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the civil-days
+/// algorithm of Howard Hinnant's `chrono`-compatible date library): the
+/// difference of two is `Date::since` in days, without building a span.
+fn day_number(d: Date) -> i64 {
+    let (m, day) = (i64::from(d.month()), i64::from(d.day()));
+    let y = i64::from(d.year()) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -267,6 +295,55 @@ mod tests {
             with("2025/04/03", DateOrder::Mdy).as_deref(),
             Some("2025-04-03")
         );
+    }
+
+    #[test]
+    fn day_counts_agree_with_jiff() {
+        let as_of = jiff::civil::date(2025, 8, 15);
+        let mut d = jiff::civil::date(1899, 12, 25);
+        while d.year() < 2101 {
+            let want = i64::from(as_of.since(d).unwrap().get_days());
+            assert_eq!(days_between(d, as_of), want, "{d}");
+            assert_eq!(days_between(as_of, d), -want, "{d}");
+            d = d.checked_add(jiff::Span::new().days(13)).unwrap();
+        }
+        for (a, b) in [
+            ((-400, 3, 1), (2000, 2, 29)),
+            ((9999, 12, 31), (-9999, 1, 1)),
+        ] {
+            let (a, b) = (
+                jiff::civil::date(a.0, a.1, a.2),
+                jiff::civil::date(b.0, b.1, b.2),
+            );
+            let want = i64::from(a.since(b).unwrap().get_days());
+            assert_eq!(days_between(b, a), want);
+        }
+    }
+
+    #[test]
+    fn the_usual_shape_reads_as_the_pattern_reads_it() {
+        for s in [
+            "2024-05-01",
+            "2024/05/01",
+            "2024.05.01",
+            "2024-05/01",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-02-29",
+            "2023-02-29",
+            "0000-01-01",
+            "2024-5-01x",
+            "2024-05-0a",
+            "202４-05-01",
+        ] {
+            let via_pattern = ISO.captures(s).and_then(|c| {
+                if c[2] != c[4] {
+                    return None;
+                }
+                ymd(c[1].parse().ok()?, c[3].parse().ok()?, c[5].parse().ok()?)
+            });
+            assert_eq!(parse(s, None), via_pattern, "{s:?}");
+        }
     }
 
     #[test]

@@ -296,6 +296,16 @@ impl Memo {
         self.nums.get(i as usize).and_then(Cell::get)
     }
 
+    /// Word `idx` of word search `g`, when the search has run on the row.
+    #[inline]
+    pub fn found_known(&self, g: u32, idx: u32) -> Option<bool> {
+        let g = g as usize;
+        if !self.finds.get(g).is_some_and(Cell::get) {
+            return None;
+        }
+        Some(self.find_hits.borrow()[g][idx as usize])
+    }
+
     /// The lists of list group `g` that hold the row's value, when looked
     /// up already.
     #[inline]

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
-use super::program::Op;
+use super::program::{Op, Then};
 use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
@@ -292,7 +292,7 @@ impl Compiled {
         if let Some((usable, _, _)) = &self.usable {
             t.begin(Part::Usable);
             let ok = match prog.usable {
-                Some(pc) if flat => ev.run(pc, scratch),
+                Some((pc, end)) if flat => ev.run(pc, end, scratch, None),
                 _ => ev.cond(usable, scratch, t),
             };
             if !ok {
@@ -302,21 +302,8 @@ impl Compiled {
         }
         let mut disqualified = None;
         if flat {
-            for (i, hot) in prog.rules.iter().enumerate() {
-                if !ev.run(hot.start, scratch) {
-                    continue;
-                }
-                v.fired.push(i);
-                if hot.special {
-                    self.fire(i, row, v, &mut disqualified);
-                    continue;
-                }
-                let (a, n) = (hot.first as usize, hot.len as usize);
-                for &(g, p) in &prog.points[a..a + n] {
-                    v.raw_totals[g as usize] += p;
-                }
-                v.marks |= hot.marks;
-            }
+            let (start, end) = prog.rules_code;
+            ev.run(start, end, scratch, Some((v, &mut disqualified)));
         } else {
             for (i, rule) in self.rules.iter().enumerate() {
                 t.begin(Part::Rule(i));
@@ -449,15 +436,54 @@ impl<'e> Eval<'e> {
         held
     }
 
-    /// Runs the program from `pc` to its `End` (see `program`).
-    fn run(&self, mut pc: u32, s: &mut Scratch) -> bool {
+    /// Runs the program from `pc` to `end` (see `program`); the rules that
+    /// fire on the way go into `fired` (the verdict, and the first rule
+    /// that disqualifies).
+    fn run(
+        &self,
+        mut pc: u32,
+        end: u32,
+        s: &mut Scratch,
+        mut fired: Option<(&mut Verdict, &mut Option<usize>)>,
+    ) -> bool {
         let prog = &self.rules.program;
         let memo = self.row.memo;
         let mut acc = false;
-        loop {
+        while pc < end {
             match prog.ops[pc as usize] {
-                Op::End => return acc,
+                Op::Fire(i) => {
+                    if let (true, Some((v, disqualified))) = (acc, fired.as_mut()) {
+                        let hot = &prog.rules[i as usize];
+                        v.fired.push(i as usize);
+                        if hot.special {
+                            self.rules.fire(i as usize, self.row, v, disqualified);
+                        } else {
+                            let (a, n) = (hot.first as usize, hot.len as usize);
+                            for &(g, p) in &prog.points[a..a + n] {
+                                v.raw_totals[g as usize] += p;
+                            }
+                            v.marks |= hot.marks;
+                        }
+                    }
+                }
                 Op::Const(b) => acc = b,
+                Op::Empty { slot } => acc = self.row.field(slot as usize).is_empty(),
+                Op::TextIs { slot, text, eq } => {
+                    let x = self.row.field(slot as usize);
+                    let l = &prog.texts[text as usize];
+                    acc = !x.is_empty() && !l.is_empty() && eq_folded(x, l) == eq;
+                }
+                Op::Affix { slot, text, start } => {
+                    let x = self.row.field(slot as usize);
+                    acc = !x.is_empty()
+                        && prefix_folded(x, &prog.texts[text as usize], &mut s.a, start);
+                }
+                Op::WordHit { group, word, leaf } => {
+                    acc = match memo.found_known(group, word) {
+                        Some(hit) => hit,
+                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
+                    }
+                }
                 Op::Leaf(i) => acc = self.leaf(&prog.leaves[i as usize], s, &mut NoTrace),
                 Op::Not => acc = !acc,
                 Op::JumpIfFalse(to) => {
@@ -500,8 +526,13 @@ impl<'e> Eval<'e> {
                     }
                 }
             }
-            pc += 1;
+            pc = match prog.then[pc as usize] {
+                Then::IfFalse(to) if !acc => to,
+                Then::IfTrue(to) if acc => to,
+                _ => pc + 1,
+            };
         }
+        acc
     }
 
     /// The combinators and remembered conditions here, the tests of

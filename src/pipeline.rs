@@ -936,10 +936,13 @@ fn plan(opened: &[Opened], rules: &Compiled) -> (Vec<String>, Vec<FileCtx>) {
             for (i, &out) in in_to_out.iter().enumerate() {
                 out_to_in[out] = Some(i);
             }
+            let same_columns = out_to_in.len() == o.headers.len()
+                && out_to_in.iter().enumerate().all(|(k, c)| *c == Some(k));
             FileCtx {
                 name: o.source.name.clone(),
                 width: o.headers.len(),
                 out_to_in,
+                same_columns,
                 binding: o.binding.clone(),
                 name_parts: o
                     .binding

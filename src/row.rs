@@ -31,6 +31,8 @@ pub struct FileCtx {
     pub encoding: String,
     /// Numbers are read with a decimal comma (the file's delimiter is `;`).
     pub decimal_comma: bool,
+    /// The output's input columns are this file's columns, in order.
+    pub same_columns: bool,
 }
 
 /// Which pass over the input a worker serves.
@@ -1142,6 +1144,13 @@ fn escape_raw(bytes: &[u8]) -> String {
 }
 
 fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &Record) {
+    // The usual case: the output's input columns are the file's, in its
+    // order, and the row has all of them.
+    let ends = &rec.ends[..rec.fields];
+    if file.same_columns && ends.len() == file.out_to_in.len() {
+        w.write_fields(rec.bytes(), ends, sanitize_cells);
+        return;
+    }
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         write_cell(w, sanitize_cells, v);

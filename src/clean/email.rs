@@ -100,8 +100,9 @@ pub fn is_valid(normalized: &str) -> bool {
     if normalized.len() > 254 {
         return false;
     }
-    match normalized.split_once('@') {
-        Some((local, domain)) => valid_local(local) && valid_domain(domain),
+    // `@` and `.` are ASCII: the bytes next to them start characters.
+    match memchr::memchr(b'@', normalized.as_bytes()) {
+        Some(i) => valid_local(&normalized[..i]) && valid_domain(&normalized[i + 1..]),
         None => false,
     }
 }
@@ -133,14 +134,21 @@ const LOCAL_BYTES: [bool; 256] = {
 };
 
 fn valid_domain(domain: &str) -> bool {
-    let mut labels = 0;
-    for label in domain.split('.') {
+    let (mut labels, mut rest) = (0, domain);
+    let tld = loop {
+        let (label, next) = match memchr::memchr(b'.', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
         if !valid_label(label) {
             return false;
         }
         labels += 1;
-    }
-    let tld = domain.rsplit('.').next().unwrap_or("");
+        match next {
+            Some(n) => rest = n,
+            None => break label,
+        }
+    };
     let tld_ok = tld.starts_with("xn--")
         || if tld.is_ascii() {
             tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())

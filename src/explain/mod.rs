@@ -206,6 +206,7 @@ pub fn file_ctx(name: &str, headers: &[String], binding: &[Bound], info: &FileIn
         clean_cols: vec![None; headers.len()],
         encoding: info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
         decimal_comma: info.delimiter.as_deref() == Some(";"),
+        same_columns: true,
     }
 }
 

@@ -436,6 +436,24 @@ impl<'e> Eval<'e> {
         held
     }
 
+    /// Rule `i` fires: into the verdict, by the program's copy of its
+    /// points and marks unless it decays or disqualifies.
+    #[inline]
+    fn fire(&self, i: u32, v: &mut Verdict, disqualified: &mut Option<usize>) {
+        let prog = &self.rules.program;
+        let hot = &prog.rules[i as usize];
+        v.fired.push(i as usize);
+        if hot.special {
+            self.rules.fire(i as usize, self.row, v, disqualified);
+        } else {
+            let (a, n) = (hot.first as usize, hot.len as usize);
+            for &(g, p) in &prog.points[a..a + n] {
+                v.raw_totals[g as usize] += p;
+            }
+            v.marks |= hot.marks;
+        }
+    }
+
     /// Runs the program from `pc` to `end` (see `program`); the rules that
     /// fire on the way go into `fired` (the verdict, and the first rule
     /// that disqualifies).
@@ -453,17 +471,7 @@ impl<'e> Eval<'e> {
             match prog.ops[pc as usize] {
                 Op::Fire(i) => {
                     if let (true, Some((v, disqualified))) = (acc, fired.as_mut()) {
-                        let hot = &prog.rules[i as usize];
-                        v.fired.push(i as usize);
-                        if hot.special {
-                            self.rules.fire(i as usize, self.row, v, disqualified);
-                        } else {
-                            let (a, n) = (hot.first as usize, hot.len as usize);
-                            for &(g, p) in &prog.points[a..a + n] {
-                                v.raw_totals[g as usize] += p;
-                            }
-                            v.marks |= hot.marks;
-                        }
+                        self.fire(i, v, disqualified);
                     }
                 }
                 Op::Const(b) => acc = b,
@@ -529,6 +537,12 @@ impl<'e> Eval<'e> {
             pc = match prog.then[pc as usize] {
                 Then::IfFalse(to) if !acc => to,
                 Then::IfTrue(to) if acc => to,
+                Then::Fire(i) => {
+                    if let (true, Some((v, disqualified))) = (acc, fired.as_mut()) {
+                        self.fire(i, v, disqualified);
+                    }
+                    pc + 1
+                }
                 _ => pc + 1,
             };
         }

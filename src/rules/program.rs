@@ -113,6 +113,9 @@ pub enum Then {
     IfFalse(u32),
     /// Go to `.0` when `acc` is true.
     IfTrue(u32),
+    /// The operation is all of rule `.0`'s condition: fire the rule when
+    /// `acc` holds, as [`Op::Fire`] would.
+    Fire(u32),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,8 +173,13 @@ impl Program {
         }
         let rules_start = p.here();
         for (i, r) in rules.rules.iter().enumerate() {
-            p.condition(&r.when);
-            p.push(Op::Fire(i as u32));
+            let (start, end) = p.condition(&r.when);
+            if end == start + 1 {
+                // A condition of one operation fires from it.
+                p.then[start as usize] = Then::Fire(i as u32);
+            } else {
+                p.push(Op::Fire(i as u32));
+            }
             let first = p.points.len() as u32;
             p.points
                 .extend(r.points.iter().map(|&(g, pts)| (g as u32, pts)));

@@ -476,6 +476,7 @@ impl<'e> Eval<'e> {
                 }
                 Op::Const(b) => acc = b,
                 Op::Empty { slot } => acc = self.row.field(slot as usize).is_empty(),
+                Op::Present { slot } => acc = !self.row.field(slot as usize).is_empty(),
                 Op::TextIs { slot, text, eq } => {
                     let x = self.row.field(slot as usize);
                     let l = &prog.texts[text as usize];

@@ -61,6 +61,11 @@ pub enum Op {
     Empty {
         slot: u32,
     },
+    /// Field `slot` is not empty (`is present`: `not` of an empty test,
+    /// in one operation).
+    Present {
+        slot: u32,
+    },
     /// Field `slot` equals (`eq`) or differs from (not `eq`) literal
     /// `texts[text]`, ignoring case; false when either is empty.
     TextIs {
@@ -304,6 +309,11 @@ impl Program {
                         (false, true) => self.ops[j] = Op::JumpIfFalse(end),
                         (false, false) => self.ops[j] = Op::JumpIfTrue(end),
                     }
+                }
+            }
+            Cond::Not(inner) if matches!(**inner, Cond::Empty(TextX::Field(_))) => {
+                if let Cond::Empty(TextX::Field(slot)) = **inner {
+                    self.push(Op::Present { slot: slot as u32 });
                 }
             }
             Cond::Not(inner) => {

@@ -667,11 +667,11 @@ where
 /// the regex caches and lazily built automata in their memos, stay warm.
 ///
 /// Each pool thread has a worker of its own (its slot, by
-/// `rayon::current_thread_index`), so a worker's memory stays in the cache
-/// of the core that uses it. A shared stack of workers, as before, handed
-/// the worker a thread just returned to the other thread most of the time,
-/// and every such move carried its buffers and caches across cores
-/// (`--jobs 2` spent 15-30% more CPU than `--jobs 1` on the same rows).
+/// `rayon::current_thread_index`), so a worker stays with the thread (and
+/// mostly the core) that uses it; a shared stack handed the worker one
+/// thread had just returned to the other. (That made no difference this
+/// machine could measure to the extra CPU `--jobs 2` spends over
+/// `--jobs 1`; see BENCHMARKS.md.)
 struct Workers {
     slots: Vec<Slot>,
     /// For a task that runs outside the pool or whose slot is taken.
@@ -692,27 +692,17 @@ impl Workers {
     }
 
     fn lease(&self, run: &RunCtx) -> Lease<'_> {
-        let slot = rayon::current_thread_index().and_then(|i| self.slots.get(i));
-        if let Some(Ok(mut held)) = slot.map(|s| s.0.try_lock()) {
-            if let Some(w) = held.take() {
-                return Lease {
-                    worker: Some(w),
-                    home: self,
-                    slot,
-                };
-            }
-            drop(held);
-            return Lease {
-                worker: Some(Worker::new(run)),
-                home: self,
-                slot,
-            };
-        }
-        let worker = self.spare.lock().ok().and_then(|mut v| v.pop());
+        let own = rayon::current_thread_index().and_then(|i| self.slots.get(i));
+        // The thread's slot, unless a task of the same thread holds it.
+        let held = own.and_then(|s| s.0.try_lock().ok().map(|mut w| (s, w.take())));
+        let (slot, worker) = match held {
+            Some((s, w)) => (Some(s), w),
+            None => (None, self.spare.lock().ok().and_then(|mut v| v.pop())),
+        };
         Lease {
             worker: Some(worker.unwrap_or_else(|| Worker::new(run))),
             home: self,
-            slot: None,
+            slot,
         }
     }
 }

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::derive::{self, Derived, Memo};
 use super::expr::CmpOp;
-use super::program::{Op, Then};
+use super::program::{list_value, Op, Then};
 use super::trace::{NoTrace, Part, Seen, Trace, Tracer};
 use super::value::{eq_folded, lower_into, read_number_in};
 use super::{Compiled, Stage};
@@ -436,10 +436,14 @@ impl<'e> Eval<'e> {
         held
     }
 
-    /// Rule `i` fires: into the verdict, by the program's copy of its
+    /// Rule `i` fires when its condition `held` and the run collects
+    /// firings (`fired`): into the verdict, by the program's copy of its
     /// points and marks unless it decays or disqualifies.
     #[inline]
-    fn fire(&self, i: u32, v: &mut Verdict, disqualified: &mut Option<usize>) {
+    fn fire_if(&self, held: bool, i: u32, fired: &mut Option<(&mut Verdict, &mut Option<usize>)>) {
+        let (true, Some((v, disqualified))) = (held, fired.as_mut()) else {
+            return;
+        };
         let prog = &self.rules.program;
         let hot = &prog.rules[i as usize];
         v.fired.push(i as usize);
@@ -469,18 +473,13 @@ impl<'e> Eval<'e> {
         let mut acc = false;
         while pc < end {
             match prog.ops[pc as usize] {
-                Op::Fire(i) => {
-                    if let (true, Some((v, disqualified))) = (acc, fired.as_mut()) {
-                        self.fire(i, v, disqualified);
-                    }
-                }
+                Op::Fire(i) => self.fire_if(acc, i, &mut fired),
                 Op::Const(b) => acc = b,
                 Op::Empty { slot } => acc = self.row.field(slot as usize).is_empty(),
                 Op::Present { slot } => acc = !self.row.field(slot as usize).is_empty(),
                 Op::TextIs { slot, text, eq } => {
                     let x = self.row.field(slot as usize);
-                    let l = &prog.texts[text as usize];
-                    acc = !x.is_empty() && !l.is_empty() && eq_folded(x, l) == eq;
+                    acc = !x.is_empty() && eq_folded(x, &prog.texts[text as usize]) == eq;
                 }
                 Op::Affix { slot, text, start } => {
                     let x = self.row.field(slot as usize);
@@ -539,9 +538,7 @@ impl<'e> Eval<'e> {
                 Then::IfFalse(to) if !acc => to,
                 Then::IfTrue(to) if acc => to,
                 Then::Fire(i) => {
-                    if let (true, Some((v, disqualified))) = (acc, fired.as_mut()) {
-                        self.fire(i, v, disqualified);
-                    }
+                    self.fire_if(acc, i, &mut fired);
                     pc + 1
                 }
                 _ => pc + 1,
@@ -662,21 +659,13 @@ impl<'e> Eval<'e> {
             return Some(bits);
         }
         let lg = self.rules.program.lists.get(g as usize)?;
-        if !memo.lowers(lg.slot) {
-            return None;
-        }
-        let bits = memo.with_lowered(
-            lg.slot,
-            || self.row.field(lg.slot),
-            |l| {
-                let v = if lg.domain { after_at(l) } else { l };
-                if v.is_empty() {
-                    0
-                } else {
-                    lg.entries.get(v).copied().unwrap_or(0)
-                }
-            },
-        );
+        let bits = self.lowered(lg.slot, lg.domain, |v| {
+            if v.is_empty() {
+                0
+            } else {
+                lg.entries.get(v).copied().unwrap_or(0)
+            }
+        })?;
         memo.set_list_bits(g, bits);
         Some(bits)
     }
@@ -684,24 +673,22 @@ impl<'e> Eval<'e> {
     /// `InList` on a field or an email domain, through the row's
     /// lowercase copy of the field; `None` where the memo keeps none.
     fn in_list_lowered(&self, x: &TextX, set: &super::compile::ListSet) -> Option<bool> {
-        let (slot, domain) = match x {
-            TextX::Field(s) => (*s, false),
-            TextX::Domain(inner) => match **inner {
-                TextX::Field(s) => (s, true),
-                _ => return None,
-            },
-            _ => return None,
-        };
-        if !self.row.memo.lowers(slot) {
+        let (slot, domain) = list_value(x)?;
+        self.lowered(slot, domain, |v| !v.is_empty() && set.contains(v))
+    }
+
+    /// `f` of the row's lowercase value of field slot `slot` (of the part
+    /// after its last `@` with `domain`); `None` where the memo keeps no
+    /// lowercase values.
+    fn lowered<R>(&self, slot: usize, domain: bool, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let memo = self.row.memo;
+        if !memo.lowers(slot) {
             return None;
         }
-        Some(self.row.memo.with_lowered(
+        Some(memo.with_lowered(
             slot,
             || self.row.field(slot),
-            |l| {
-                let v = if domain { after_at(l) } else { l };
-                !v.is_empty() && set.contains(v)
-            },
+            |l| f(if domain { after_at(l) } else { l }),
         ))
     }
 

@@ -67,7 +67,8 @@ pub enum Op {
         slot: u32,
     },
     /// Field `slot` equals (`eq`) or differs from (not `eq`) literal
-    /// `texts[text]`, ignoring case; false when either is empty.
+    /// `texts[text]` (not empty), ignoring case; false when the field is
+    /// empty.
     TextIs {
         slot: u32,
         text: u32,
@@ -157,7 +158,7 @@ pub struct ListGroup {
 
 /// The value a list test reads, when the lists of that value can be
 /// looked up together: (field slot, domain of it).
-fn list_value(x: &TextX) -> Option<(usize, bool)> {
+pub fn list_value(x: &TextX) -> Option<(usize, bool)> {
     match x {
         TextX::Field(s) => Some((*s, false)),
         TextX::Domain(inner) => match **inner {
@@ -344,6 +345,10 @@ impl Program {
                 });
             }
             Cond::Empty(TextX::Field(slot)) => self.push(Op::Empty { slot: *slot as u32 }),
+            // A comparison with an empty text is false.
+            Cond::Text(TextX::Field(_), CmpOp::Eq | CmpOp::Ne, TextX::Lit(l)) if l.is_empty() => {
+                self.push(Op::Const(false));
+            }
             Cond::Text(TextX::Field(slot), op @ (CmpOp::Eq | CmpOp::Ne), TextX::Lit(l)) => {
                 let text = self.text(l);
                 self.push(Op::TextIs {

@@ -7,6 +7,7 @@
 //!
 //!     cargo bench --bench rules                # criterion, then a side-by-side summary
 //!     cargo bench --bench rules -- --quick     # shorter
+//!     ROWWISE=1 cargo bench --bench rules      # rows one by one, not 64 at a time
 //!
 //! The summary at the end times both rule sets interleaved in one loop
 //! (the machine is shared, so only ratios taken side by side mean much)
@@ -66,6 +67,10 @@ struct Bench {
     memo: Memo,
     scratch: Scratch,
     verdict: Verdict,
+    /// One memo and verdict per lane, for `evaluate_many`.
+    memos: Vec<Memo>,
+    verdicts: Vec<Verdict>,
+    lanes: bool,
 }
 
 impl Bench {
@@ -78,6 +83,11 @@ impl Bench {
             memo: Memo::for_rules(&rules),
             scratch: Scratch::default(),
             verdict: Verdict::new(rules.groups.len()),
+            memos: (0..Compiled::LANES)
+                .map(|_| Memo::for_rules(&rules))
+                .collect(),
+            verdicts: vec![Verdict::new(rules.groups.len()); Compiled::LANES],
+            lanes: std::env::var_os("ROWWISE").is_none(),
             binding,
             rules,
         }
@@ -87,6 +97,34 @@ impl Bench {
     /// nothing is optimised away.
     fn pass(&mut self, records: &[Record], mut fired: Option<&mut Vec<u64>>) -> i64 {
         let mut sum = 0;
+        if self.lanes {
+            for recs in records.chunks(Compiled::LANES) {
+                self.memos.iter_mut().for_each(Memo::reset);
+                let views: Vec<RowView> = recs
+                    .iter()
+                    .zip(&self.memos)
+                    .map(|(rec, memo)| {
+                        RowView::new(
+                            rec,
+                            &self.binding,
+                            &self.names,
+                            &self.rules.placeholders,
+                            memo,
+                        )
+                        .expect("generated rows are UTF-8")
+                    })
+                    .collect();
+                let out = &mut self.verdicts[..recs.len()];
+                self.rules.evaluate_many(&views, &mut self.scratch, out);
+                for v in out.iter() {
+                    sum += v.totals.iter().sum::<i64>();
+                    if let Some(f) = fired.as_deref_mut() {
+                        v.fired.iter().for_each(|&i| f[i] += 1);
+                    }
+                }
+            }
+            return black_box(sum);
+        }
         for rec in records {
             self.memo.reset();
             let view = RowView::new(

@@ -740,7 +740,7 @@ impl Drop for Lease<'_> {
 
 /// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
 /// records, each chunk's output in input order. `stash` is empty, or holds
-/// one verdict per record (see [`Worker::process_stashed`]).
+/// one verdict per record (see [`Worker::process_all`]).
 fn eval_batch(
     pool: &rayon::ThreadPool,
     workers: &Workers,
@@ -767,12 +767,17 @@ fn eval_batch(
                 |w, (ci, (recs, mut st))| {
                     let w = w.get(run_ctx);
                     let mut out = ChunkOut::new(rules.rules.len());
-                    for (k, rec) in recs.iter_mut().enumerate() {
-                        let i = (ci * CHUNK + k) as u64;
-                        let s = st.as_deref_mut().and_then(|st| st.get_mut(k));
-                        let (row, global) = (first + i, first_global + i);
-                        w.process_stashed(run_ctx, file, rec, row, global, &mut out, s);
-                    }
+                    let i = (ci * CHUNK) as u64;
+                    let (row, global) = (first + i, first_global + i);
+                    w.process_all(
+                        run_ctx,
+                        file,
+                        recs,
+                        row,
+                        global,
+                        &mut out,
+                        st.as_deref_mut(),
+                    );
                     w.drain_into(run_ctx, &mut out);
                     out
                 },

@@ -397,6 +397,30 @@ pub struct Worker {
     keys: KeyBuf,
     /// Only for `explain` and `test`: where the rows' decisions go.
     decided: Option<Box<Decided>>,
+    lanes: Lanes,
+}
+
+/// The rows of a group evaluated together ([`Compiled::evaluate_many`])
+/// before each is processed on its own: a memo, name parts and verdict per
+/// lane.
+struct Lanes {
+    memos: Vec<Memo>,
+    names: Vec<Vec<String>>,
+    verdicts: Vec<Verdict>,
+    /// The lane of each record of the group whose verdict is ready.
+    lane_of: [Option<u8>; Compiled::LANES],
+}
+
+impl Lanes {
+    fn new(rules: &Compiled) -> Self {
+        let n = Compiled::LANES;
+        Lanes {
+            memos: (0..n).map(|_| Memo::for_rules(rules)).collect(),
+            names: vec![vec![String::new(); rules.slots.len()]; n],
+            verdicts: vec![Verdict::new(rules.groups.len()); n],
+            lane_of: [None; Compiled::LANES],
+        }
+    }
 }
 
 impl Worker {
@@ -413,6 +437,7 @@ impl Worker {
             memo: Memo::for_rules(rules),
             keys: KeyBuf::default(),
             decided: None,
+            lanes: Lanes::new(rules),
         }
     }
 
@@ -455,14 +480,107 @@ impl Worker {
         global: u64,
         out: &mut ChunkOut,
     ) {
-        self.process_stashed(run, file, record, row, global, out, None);
+        self.process_lane(run, file, record, row, global, out, None, None);
     }
 
-    /// [`Worker::process`], for one-pass deduplication: the keys pass
-    /// evaluates the whole row and leaves its verdict in `stash`, and the
-    /// pass that writes the row takes it from there instead of evaluating
-    /// the row again.
-    pub fn process_stashed(
+    /// [`Worker::process`] on each record of `records` (rows
+    /// `row..`, run positions `global..`, stashes in `stash` when given),
+    /// with the rows that the rules evaluate evaluated together, a group
+    /// of [`Compiled::LANES`] at a time. The same results, row by row.
+    pub fn process_all(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        records: &mut [Record],
+        row: u64,
+        global: u64,
+        out: &mut ChunkOut,
+        mut stash: Option<&mut [Stashed]>,
+    ) {
+        let mut at = 0;
+        while at < records.len() {
+            let n = Compiled::LANES.min(records.len() - at);
+            let group = &mut records[at..at + n];
+            let stashes = stash.as_deref_mut().map(|s| &mut s[at..at + n]);
+            self.evaluate_group(run, file, group, stashes.as_deref());
+            let mut stashes = stashes;
+            for (k, rec) in group.iter_mut().enumerate() {
+                let s = stashes.as_deref_mut().and_then(|s| s.get_mut(k));
+                let (r, g) = (row + (at + k) as u64, global + (at + k) as u64);
+                let lane = self.lanes.lane_of[k].take();
+                self.process_lane(run, file, rec, r, g, out, s, lane);
+            }
+            at += n;
+        }
+    }
+
+    /// Evaluates together the records of `group` that processing them
+    /// would evaluate: read without problems, as wide as the header,
+    /// valid UTF-8, and not answered by a stashed verdict.
+    fn evaluate_group(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        group: &[Record],
+        stash: Option<&[Stashed]>,
+    ) {
+        let lanes = &mut self.lanes;
+        lanes.lane_of = [None; Compiled::LANES];
+        let evaluates = match run.pass {
+            Pass::Keys => stash.is_some(),
+            _ => true,
+        };
+        if !evaluates || self.decided.is_some() {
+            return;
+        }
+        let mut texts: [Option<&str>; Compiled::LANES] = [None; Compiled::LANES];
+        let mut n = 0;
+        for (k, rec) in group.iter().enumerate() {
+            let stashed = stash.is_some_and(|s| s[k].valid) && run.pass != Pass::Keys;
+            if rec.problem.is_some() || rec.len() != file.width || stashed {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(rec.bytes()) else {
+                continue;
+            };
+            texts[k] = Some(text);
+            lanes.lane_of[k] = Some(n as u8);
+            lanes.memos[n].reset();
+            n += 1;
+        }
+        if n == 0 {
+            return;
+        }
+        let placeholders = &run.rules.placeholders;
+        if file.name_parts {
+            for (k, rec) in group.iter().enumerate() {
+                if let (Some(text), Some(j)) = (texts[k], lanes.lane_of[k]) {
+                    let j = j as usize;
+                    let view = row_view(file, rec, text, &[], placeholders, &lanes.memos[j]);
+                    fill_name_parts(&mut lanes.names[j], file, &view);
+                }
+            }
+        }
+        let views: Vec<RowView> = group
+            .iter()
+            .zip(&texts)
+            .zip(&lanes.lane_of)
+            .filter_map(|((rec, text), j)| {
+                let (text, j) = ((*text)?, (*j)? as usize);
+                let (names, memo) = (&lanes.names[j], &lanes.memos[j]);
+                Some(row_view(file, rec, text, names, placeholders, memo))
+            })
+            .collect();
+        let out = &mut lanes.verdicts[..n];
+        run.rules.evaluate_many(&views, &mut self.scratch, out);
+    }
+
+    /// [`Worker::process`], for one-pass deduplication and rows evaluated
+    /// together: the keys pass evaluates the whole row and leaves its
+    /// verdict in `stash`, and the pass that writes the row takes it from
+    /// there instead of evaluating the row again; a row evaluated with its
+    /// group has its verdict in lane `lane`.
+    fn process_lane(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
@@ -471,6 +589,7 @@ impl Worker {
         global: u64,
         out: &mut ChunkOut,
         mut stash: Option<&mut Stashed>,
+        lane: Option<u8>,
     ) {
         if run.pass == Pass::Keys {
             if let Some(s) = stash.as_deref_mut() {
@@ -481,10 +600,10 @@ impl Worker {
             }
             if record.len() != file.width {
                 let mut copy = record.clone();
-                return self.process_record(run, file, &mut copy, row, global, out, stash);
+                return self.process_record(run, file, &mut copy, row, global, out, stash, None);
             }
         }
-        self.process_record(run, file, record, row, global, out, stash);
+        self.process_record(run, file, record, row, global, out, stash, lane);
     }
 
     fn process_record(
@@ -496,6 +615,7 @@ impl Worker {
         global: u64,
         out: &mut ChunkOut,
         stash: Option<&mut Stashed>,
+        lane: Option<u8>,
     ) {
         if out.excluded.is_empty() {
             if let Some(x) = run.exclusions {
@@ -566,7 +686,7 @@ impl Worker {
                 return;
             }
         };
-        self.evaluate(run, file, record, text, line, row, global, out, stash);
+        self.evaluate(run, file, record, text, line, row, global, out, stash, lane);
     }
 
     fn evaluate(
@@ -580,19 +700,32 @@ impl Worker {
         global: u64,
         out: &mut ChunkOut,
         stash: Option<&mut Stashed>,
+        lane: Option<u8>,
     ) {
         let placeholders = &run.rules.placeholders;
-        self.memo.reset();
-        if file.name_parts {
-            let view = row_view(file, rec, text, &[], placeholders, &self.memo);
-            fill_name_parts(&mut self.names, file, &view);
-        }
-        let view = row_view(file, rec, text, &self.names, placeholders, &self.memo);
+        // A row evaluated with its group: its lane's memo and name parts,
+        // and its verdict, ready.
+        let lane = lane.map(usize::from);
+        let (names, memo) = match lane {
+            Some(j) => (&self.lanes.names[j], &self.lanes.memos[j]),
+            None => {
+                self.memo.reset();
+                if file.name_parts {
+                    let view = row_view(file, rec, text, &[], placeholders, &self.memo);
+                    fill_name_parts(&mut self.names, file, &view);
+                }
+                (&self.names, &self.memo)
+            }
+        };
+        let view = row_view(file, rec, text, names, placeholders, memo);
         if run.pass == Pass::Keys {
             let rules = run.rules;
             let usable = match stash {
                 Some(s) => {
-                    rules.evaluate(&view, &mut self.scratch, &mut s.verdict);
+                    match lane {
+                        Some(j) => std::mem::swap(&mut s.verdict, &mut self.lanes.verdicts[j]),
+                        None => rules.evaluate(&view, &mut self.scratch, &mut s.verdict),
+                    }
                     s.valid = true;
                     s.verdict.outcome != Outcome::Unusable
                 }
@@ -624,9 +757,12 @@ impl Worker {
                     std::mem::swap(&mut self.verdict, &mut s.verdict);
                     s.valid = false;
                 }
-                _ => run
-                    .rules
-                    .evaluate(&view, &mut self.scratch, &mut self.verdict),
+                _ => match lane {
+                    Some(j) => std::mem::swap(&mut self.verdict, &mut self.lanes.verdicts[j]),
+                    None => run
+                        .rules
+                        .evaluate(&view, &mut self.scratch, &mut self.verdict),
+                },
             },
             Some(d) => {
                 let (s, v) = (&mut self.scratch, &mut self.verdict);

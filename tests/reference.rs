@@ -187,7 +187,7 @@ fn the_run_evaluates_250_rules_as_written() {
     use leadsift::input::{bind, Record};
     use leadsift::rules::derive::Memo;
     use leadsift::rules::trace::Trace;
-    use leadsift::rules::{compile, Origin, RowView, Scratch, Verdict};
+    use leadsift::rules::{compile, Compiled, Origin, RowView, Scratch, Verdict};
 
     let all: Vec<usize> = (0..many::EXTRA).collect();
     let mut rules = compile(Origin::Builtin, &many::rules_text(&all))
@@ -201,21 +201,52 @@ fn the_run_evaluates_250_rules_as_written() {
     let mut memo = Memo::for_rules(&rules);
     let (mut scratch, mut trace) = (Scratch::default(), Trace::default());
     let mut fired = vec![0u32; rules.rules.len()];
-    for (i, row) in gen::rows(2000, SEED).iter().enumerate() {
-        let mut rec = Record::default();
-        row.iter().for_each(|f| rec.push_field(f.as_bytes()));
+    let rows = gen::rows(2000, SEED);
+    let records: Vec<Record> = rows
+        .iter()
+        .map(|row| {
+            let mut rec = Record::default();
+            row.iter().for_each(|f| rec.push_field(f.as_bytes()));
+            rec
+        })
+        .collect();
+    // And rows evaluated together, each with its own memo, as a run's
+    // workers do (the last group is not full).
+    let mut memos: Vec<Memo> = (0..Compiled::LANES)
+        .map(|_| Memo::for_rules(&rules))
+        .collect();
+    let mut lanes = Vec::new();
+    for recs in records.chunks(Compiled::LANES) {
+        memos.iter_mut().for_each(Memo::reset);
+        let views: Vec<RowView> = recs
+            .iter()
+            .zip(&memos)
+            .map(|(rec, memo)| {
+                RowView::new(rec, &binding, &names, &rules.placeholders, memo).unwrap()
+            })
+            .collect();
+        let mut out = vec![Verdict::new(groups); recs.len()];
+        rules.evaluate_many(&views, &mut scratch, &mut out);
+        lanes.extend(out);
+    }
+    for (i, (row, rec)) in rows.iter().zip(&records).enumerate() {
         memo.reset();
-        let view = RowView::new(&rec, &binding, &names, &rules.placeholders, &memo).unwrap();
+        let view = RowView::new(rec, &binding, &names, &rules.placeholders, &memo).unwrap();
         let mut run = Verdict::new(groups);
         rules.evaluate(&view, &mut scratch, &mut run);
         let plain = Memo::new(rules.derived.len());
-        let view = RowView::new(&rec, &binding, &names, &rules.placeholders, &plain).unwrap();
+        let view = RowView::new(rec, &binding, &names, &rules.placeholders, &plain).unwrap();
         let mut traced = Verdict::new(groups);
         rules.evaluate_traced(&view, &mut scratch, &mut traced, &mut trace);
         assert_eq!(
             format!("{run:?}"),
             format!("{traced:?}"),
             "row {i}: {row:?}"
+        );
+        assert_eq!(
+            format!("{:?}", lanes[i]),
+            format!("{traced:?}"),
+            "row {i} evaluated with others: {row:?}"
         );
         run.fired.iter().for_each(|&r| fired[r] += 1);
     }

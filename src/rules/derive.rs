@@ -178,8 +178,6 @@ pub struct Memo {
     /// Regular-expression sets run on this row, and which patterns matched.
     sets: Vec<Cell<bool>>,
     set_hits: RefCell<Vec<PatternSet>>,
-    /// This worker's search cache of each set.
-    set_caches: RefCell<Vec<meta::Cache>>,
     /// Word searches run on this row, and which words were found.
     finds: Vec<Cell<bool>>,
     find_hits: RefCell<Vec<Vec<bool>>>,
@@ -216,7 +214,6 @@ impl Memo {
                     .map(|s| PatternSet::new(s.pattern_len()))
                     .collect(),
             ),
-            set_caches: RefCell::new(plan.sets.iter().map(meta::Regex::create_cache).collect()),
             finds: vec![Cell::new(false); plan.finders.len()],
             find_hits: RefCell::new(plan.finders.iter().map(|(_, n)| vec![false; *n]).collect()),
             list_bits: vec![Cell::new(None); rules.program.lists.len()],
@@ -388,14 +385,22 @@ impl Memo {
 
     /// Whether pattern `idx` of regular-expression set `g` matches `text`
     /// (the value the set reads); the set runs once per row.
-    pub fn set_match(&self, g: u32, idx: u32, text: &str, sets: &[meta::Regex]) -> Option<bool> {
+    /// `caches` are the worker's search caches of `sets`, shared by the
+    /// rows it evaluates together (a lazy DFA warms up once, not per row).
+    pub fn set_match(
+        &self,
+        g: u32,
+        idx: u32,
+        text: &str,
+        sets: &[meta::Regex],
+        caches: &mut [meta::Cache],
+    ) -> Option<bool> {
         let g = g as usize;
-        if g >= self.sets.len() {
+        if g >= self.sets.len() || g >= caches.len() {
             return None;
         }
         let mut hits = self.set_hits.borrow_mut();
         if !self.sets[g].get() {
-            let mut caches = self.set_caches.borrow_mut();
             let (set, cache, hit) = (&sets[g], &mut caches[g], &mut hits[g]);
             hit.clear();
             if set.pattern_len() == 1 {

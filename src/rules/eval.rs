@@ -180,6 +180,23 @@ fn after_at(v: &str) -> &str {
     }
 }
 
+/// Where the rules that fire on lanes go: each row's verdict, and the
+/// first rule that disqualifies it.
+type Fired<'a> = (&'a mut [Verdict], &'a mut [Option<usize>; Compiled::LANES]);
+
+/// The lanes (bit indexes) set in `mask`, lowest first.
+#[inline]
+fn lanes_of(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let r = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(r)
+    })
+}
+
 /// `str::trim`, without its character-by-character scan when the value
 /// starts and ends with ASCII that is not whitespace (most values).
 #[inline]
@@ -198,6 +215,27 @@ fn trim(v: &str) -> &str {
 pub struct Scratch {
     a: String,
     b: String,
+    /// Lanes waiting at each operation of the program (see
+    /// [`Compiled::evaluate_many`]); all zero between runs.
+    pending: Vec<u64>,
+    /// The remembered conditions of the rows evaluated together: which
+    /// lanes know each, and which of those hold it.
+    known: Vec<u64>,
+    held: Vec<u64>,
+    /// Search caches of the regular-expression sets of plan `caches_for`.
+    caches: Vec<regex_automata::meta::Cache>,
+    caches_for: u64,
+}
+
+impl Scratch {
+    /// The search caches of `plan`'s sets, made on first use.
+    fn set_caches(&mut self, plan: &super::memo::Plan) -> &mut [regex_automata::meta::Cache] {
+        if self.caches_for != plan.id {
+            self.caches = plan.sets.iter().map(|s| s.create_cache()).collect();
+            self.caches_for = plan.id;
+        }
+        &mut self.caches
+    }
 }
 
 /// Where a row goes.
@@ -238,6 +276,15 @@ impl Verdict {
         }
     }
 
+    /// Ready for the next row: nothing fired, no points.
+    pub fn clear(&mut self) {
+        self.fired.clear();
+        self.decayed.clear();
+        self.marks = 0;
+        self.totals.iter_mut().for_each(|t| *t = 0);
+        self.raw_totals.iter_mut().for_each(|t| *t = 0);
+    }
+
     pub fn stage(&self) -> Stage {
         match self.outcome {
             Outcome::Unusable => Stage::Rejected,
@@ -275,11 +322,7 @@ impl Compiled {
         v: &mut Verdict,
         t: &mut T,
     ) {
-        v.fired.clear();
-        v.decayed.clear();
-        v.marks = 0;
-        v.totals.iter_mut().for_each(|t| *t = 0);
-        v.raw_totals.iter_mut().for_each(|t| *t = 0);
+        v.clear();
         let ev = Eval {
             rules: self,
             row,
@@ -313,6 +356,187 @@ impl Compiled {
                 }
             }
         }
+        self.conclude(row, scratch, v, disqualified, t);
+    }
+
+    /// Rows evaluated together by [`Compiled::evaluate_many`].
+    pub const LANES: usize = 64;
+
+    /// [`Compiled::evaluate`] on each row of `rows` into the verdict of
+    /// the same index, with the same results. The program runs once per
+    /// [`Compiled::LANES`] rows, operation by operation over all of them
+    /// (each row with its own memo): an operation's dispatch, and the
+    /// branches of its test, repeat for the rows instead of changing at
+    /// every operation, which is what a row-by-row walk of a program of
+    /// hundreds of rules pays for.
+    ///
+    /// Each lane is one bit of a `u64`: `and`/`or` jumps move the lanes
+    /// whose result decides to the jump's target, where they rejoin the
+    /// lanes that went through (jumps only go forward).
+    pub fn evaluate_many(&self, rows: &[RowView], scratch: &mut Scratch, out: &mut [Verdict]) {
+        assert_eq!(rows.len(), out.len(), "one verdict per row");
+        if self.program.rules.len() != self.rules.len() {
+            for (row, v) in rows.iter().zip(out.iter_mut()) {
+                self.evaluate(row, scratch, v);
+            }
+            return;
+        }
+        for (rows, out) in rows.chunks(Self::LANES).zip(out.chunks_mut(Self::LANES)) {
+            self.evaluate_lanes(rows, scratch, out);
+        }
+    }
+
+    fn evaluate_lanes(&self, rows: &[RowView], s: &mut Scratch, out: &mut [Verdict]) {
+        let all = u64::MAX >> (64 - rows.len());
+        out.iter_mut().for_each(Verdict::clear);
+        let conds = self.memo.conds;
+        for m in [&mut s.known, &mut s.held] {
+            m.clear();
+            m.resize(conds, 0);
+        }
+        let prog = &self.program;
+        let usable = match (&self.usable, prog.usable) {
+            (Some(_), Some((pc, end))) => self.run_lanes(rows, pc, end, all, s, None),
+            _ => all,
+        };
+        let mut disqualified = [None; Self::LANES];
+        let (start, end) = prog.rules_code;
+        if usable != 0 {
+            self.run_lanes(rows, start, end, usable, s, Some((out, &mut disqualified)));
+        }
+        // The stages, evaluated row by row, read some remembered
+        // conditions: handed to the rows' memos, they are not worked out
+        // again (a memo is only a cache: without this the answers would
+        // be the same).
+        for &id in &prog.stage_memos {
+            let (known, held) = (s.known[id as usize], s.held[id as usize]);
+            for r in lanes_of(known) {
+                rows[r].memo.cond_store(id, held & (1 << r) != 0);
+            }
+        }
+        for (r, (row, v)) in rows.iter().zip(out.iter_mut()).enumerate() {
+            if usable & (1 << r) == 0 {
+                v.outcome = Outcome::Unusable;
+            } else {
+                self.conclude(row, s, v, disqualified[r], &mut NoTrace);
+            }
+        }
+    }
+
+    /// The program from `pc` to `end` on the lanes of `start` (one bit
+    /// per row of `rows`); returns the lanes where it ends true. The rules
+    /// that fire go into `fired` (the verdicts, and the first rule that
+    /// disqualifies on each row).
+    fn run_lanes(
+        &self,
+        rows: &[RowView],
+        pc: u32,
+        end: u32,
+        start: u64,
+        s: &mut Scratch,
+        mut fired: Option<Fired>,
+    ) -> u64 {
+        let prog = &self.program;
+        let mut pending = std::mem::take(&mut s.pending);
+        if pending.len() <= prog.ops.len() {
+            pending.resize(prog.ops.len() + 1, 0);
+        }
+        let (mut active, mut acc) = (start, 0u64);
+        let fire = |lanes: u64, i: u32, fired: &mut Option<Fired>| {
+            if let Some((vs, dq)) = fired.as_mut() {
+                for r in lanes_of(lanes) {
+                    self.fire_hot(i, &rows[r], &mut vs[r], &mut dq[r]);
+                }
+            }
+        };
+        for pc in pc..end {
+            active |= std::mem::take(&mut pending[pc as usize]);
+            if active == 0 {
+                continue;
+            }
+            let op = prog.ops[pc as usize];
+            match op {
+                Op::Fire(i) => fire(acc & active, i, &mut fired),
+                Op::Const(b) => acc = if b { acc | active } else { acc & !active },
+                Op::Not => acc ^= active,
+                Op::JumpIfFalse(to) | Op::JumpIfTrue(to) => {
+                    let jump = if matches!(op, Op::JumpIfTrue(_)) {
+                        active & acc
+                    } else {
+                        active & !acc
+                    };
+                    pending[to as usize] |= jump;
+                    active &= !jump;
+                }
+                Op::MemoLoad(id, to) => {
+                    let known = s.known[id as usize] & active;
+                    acc = (acc & !known) | (s.held[id as usize] & known);
+                    pending[to as usize] |= known;
+                    active &= !known;
+                }
+                Op::MemoStore(id) => {
+                    let (known, held) = (&mut s.known[id as usize], &mut s.held[id as usize]);
+                    *known |= active;
+                    *held = (*held & !active) | (acc & active);
+                }
+                _ => {
+                    let mut held = 0u64;
+                    for r in lanes_of(active) {
+                        let ev = Eval {
+                            rules: self,
+                            row: &rows[r],
+                            verdict: None,
+                        };
+                        held |= u64::from(ev.test_op(op, s)) << r;
+                    }
+                    acc = (acc & !active) | held;
+                }
+            }
+            match prog.then[pc as usize] {
+                Then::Next => {}
+                Then::IfFalse(to) | Then::IfTrue(to) => {
+                    let jump = if matches!(prog.then[pc as usize], Then::IfTrue(_)) {
+                        active & acc
+                    } else {
+                        active & !acc
+                    };
+                    pending[to as usize] |= jump;
+                    active &= !jump;
+                }
+                Then::Fire(i) => fire(acc & active, i, &mut fired),
+            }
+        }
+        active |= std::mem::take(&mut pending[end as usize]);
+        s.pending = pending;
+        acc & active
+    }
+
+    /// Rule `i` fired on `row`: its points and marks into `v`, by the
+    /// program's copy of them unless it decays or disqualifies.
+    #[inline]
+    fn fire_hot(&self, i: u32, row: &RowView, v: &mut Verdict, disqualified: &mut Option<usize>) {
+        let hot = &self.program.rules[i as usize];
+        v.fired.push(i as usize);
+        if hot.special {
+            self.fire(i as usize, row, v, disqualified);
+        } else {
+            let (a, n) = (hot.first as usize, hot.len as usize);
+            for &(g, p) in &self.program.points[a..a + n] {
+                v.raw_totals[g as usize] += p;
+            }
+            v.marks |= hot.marks;
+        }
+    }
+
+    /// What follows the rules: caps, disqualification, the stage.
+    fn conclude<T: Tracer>(
+        &self,
+        row: &RowView,
+        scratch: &mut Scratch,
+        v: &mut Verdict,
+        disqualified: Option<usize>,
+        t: &mut T,
+    ) {
         for (g, group) in self.groups.iter().enumerate() {
             v.totals[g] = group.bound(v.raw_totals[g]);
         }
@@ -441,20 +665,8 @@ impl<'e> Eval<'e> {
     /// points and marks unless it decays or disqualifies.
     #[inline]
     fn fire_if(&self, held: bool, i: u32, fired: &mut Option<(&mut Verdict, &mut Option<usize>)>) {
-        let (true, Some((v, disqualified))) = (held, fired.as_mut()) else {
-            return;
-        };
-        let prog = &self.rules.program;
-        let hot = &prog.rules[i as usize];
-        v.fired.push(i as usize);
-        if hot.special {
-            self.rules.fire(i as usize, self.row, v, disqualified);
-        } else {
-            let (a, n) = (hot.first as usize, hot.len as usize);
-            for &(g, p) in &prog.points[a..a + n] {
-                v.raw_totals[g as usize] += p;
-            }
-            v.marks |= hot.marks;
+        if let (true, Some((v, disqualified))) = (held, fired.as_mut()) {
+            self.rules.fire_hot(i, self.row, v, disqualified);
         }
     }
 
@@ -475,24 +687,6 @@ impl<'e> Eval<'e> {
             match prog.ops[pc as usize] {
                 Op::Fire(i) => self.fire_if(acc, i, &mut fired),
                 Op::Const(b) => acc = b,
-                Op::Empty { slot } => acc = self.row.field(slot as usize).is_empty(),
-                Op::Present { slot } => acc = !self.row.field(slot as usize).is_empty(),
-                Op::TextIs { slot, text, eq } => {
-                    let x = self.row.field(slot as usize);
-                    acc = !x.is_empty() && eq_folded(x, &prog.texts[text as usize]) == eq;
-                }
-                Op::Affix { slot, text, start } => {
-                    let x = self.row.field(slot as usize);
-                    acc = !x.is_empty()
-                        && prefix_folded(x, &prog.texts[text as usize], &mut s.a, start);
-                }
-                Op::WordHit { group, word, leaf } => {
-                    acc = match memo.found_known(group, word) {
-                        Some(hit) => hit,
-                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
-                    }
-                }
-                Op::Leaf(i) => acc = self.leaf(&prog.leaves[i as usize], s, &mut NoTrace),
                 Op::Not => acc = !acc,
                 Op::JumpIfFalse(to) => {
                     if !acc {
@@ -514,25 +708,7 @@ impl<'e> Eval<'e> {
                     }
                 }
                 Op::MemoStore(id) => memo.cond_store(id, acc),
-                Op::SetHit { set, pat, leaf } => {
-                    acc = match memo.set_known(set, pat) {
-                        Some(hit) => hit,
-                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
-                    }
-                }
-                Op::ListHit { group, bit, leaf } => {
-                    acc = match self.list_bits(group) {
-                        Some(bits) => bits & (1 << bit) != 0,
-                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
-                    }
-                }
-                Op::NumLit { num, op, lit, leaf } => {
-                    acc = match memo.num_known(num) {
-                        Some(Some(x)) => x.partial_cmp(&lit).is_some_and(|o| op.holds(o)),
-                        Some(None) => false,
-                        None => self.leaf(&prog.leaves[leaf as usize], s, &mut NoTrace),
-                    }
-                }
+                op => acc = self.test_op(op, s),
             }
             pc = match prog.then[pc as usize] {
                 Then::IfFalse(to) if !acc => to,
@@ -545,6 +721,65 @@ impl<'e> Eval<'e> {
             };
         }
         acc
+    }
+
+    /// The answer of an operation that tests the row (not a jump, `not`,
+    /// a constant, a memo load or store, or a firing).
+    #[inline(always)]
+    fn test_op(&self, op: Op, s: &mut Scratch) -> bool {
+        let prog = &self.rules.program;
+        let memo = self.row.memo;
+        let leaf = |i: u32, s: &mut Scratch| self.leaf(&prog.leaves[i as usize], s, &mut NoTrace);
+        match op {
+            Op::Empty { slot } => self.row.field(slot as usize).is_empty(),
+            Op::Present { slot } => !self.row.field(slot as usize).is_empty(),
+            Op::TextIs { slot, text, eq } => {
+                let x = self.row.field(slot as usize);
+                !x.is_empty() && eq_folded(x, &prog.texts[text as usize]) == eq
+            }
+            Op::Affix { slot, text, start } => {
+                let x = self.row.field(slot as usize);
+                !x.is_empty() && prefix_folded(x, &prog.texts[text as usize], &mut s.a, start)
+            }
+            Op::WordHit {
+                group,
+                word,
+                leaf: l,
+            } => match memo.found_known(group, word) {
+                Some(hit) => hit,
+                None => leaf(l, s),
+            },
+            Op::Leaf(l) => leaf(l, s),
+            Op::SetHit { set, pat, leaf: l } => match memo.set_known(set, pat) {
+                Some(hit) => hit,
+                None => leaf(l, s),
+            },
+            Op::ListHit {
+                group,
+                bit,
+                leaf: l,
+            } => match self.list_bits(group) {
+                Some(bits) => bits & (1 << bit) != 0,
+                None => leaf(l, s),
+            },
+            Op::NumLit {
+                num,
+                op,
+                lit,
+                leaf: l,
+            } => match memo.num_known(num) {
+                Some(Some(x)) => x.partial_cmp(&lit).is_some_and(|o| op.holds(o)),
+                Some(None) => false,
+                None => leaf(l, s),
+            },
+            Op::Fire(_)
+            | Op::Const(_)
+            | Op::Not
+            | Op::JumpIfFalse(_)
+            | Op::JumpIfTrue(_)
+            | Op::MemoLoad(..)
+            | Op::MemoStore(_) => unreachable!("not a test: {op:?}"),
+        }
     }
 
     /// The combinators and remembered conditions here, the tests of
@@ -622,10 +857,11 @@ impl<'e> Eval<'e> {
                 if T::ON {
                     return re.is_match(text);
                 }
-                let sets = &self.rules.memo.sets;
+                let plan = &self.rules.memo;
+                let caches = s.set_caches(plan);
                 self.row
                     .memo
-                    .set_match(*g, *i, text, sets)
+                    .set_match(*g, *i, text, &plan.sets, caches)
                     .unwrap_or_else(|| re.is_match(text))
             }
             Cond::ContainsIn(x, f, g, i) => {
@@ -938,5 +1174,120 @@ mod trim_tests {
         ] {
             assert_eq!(trim(v), v.trim(), "{v:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod lanes_tests {
+    use super::{RowView, Scratch, Verdict};
+    use crate::input::{bind, Record};
+    use crate::rules::derive::Memo;
+    use crate::rules::{compile, Compiled, Origin};
+
+    /// Rows evaluated together give each row the verdict it gets alone:
+    /// with remembered conditions the stages read too, rules that
+    /// disqualify or decay, jumps over `and`/`or`, and a last group that
+    /// is not full.
+    #[test]
+    fn rows_evaluated_together_agree_with_rows_one_by_one() {
+        let text = r#"
+version = 1
+[fields]
+title = ["title"]
+seen = ["seen"]
+size = ["size"]
+[define]
+senior = 'title matches "(?i)\b(vp|head|chief)\b"'
+big = "number(size) >= 50"
+[usable]
+when = "email is present or title is present"
+[groups]
+fit = { cap = 40 }
+[[rule]]
+id = "senior"
+when = "senior and not (title contains 'intern')"
+fit = 20
+marks = ["authority"]
+[[rule]]
+id = "big-or-senior"
+when = "big or senior or email ends with '.de'"
+fit = 15
+[[rule]]
+id = "recent"
+when = "seen is present"
+fit = 10
+decay = { since = "seen", half_life = 30 }
+[[rule]]
+id = "test"
+when = "email starts with 'test' and not big"
+disqualify = "test entry"
+[stages]
+opportunity = "senior and marked(authority) and big"
+prospect = "fit >= 30 or (big and senior)"
+"#;
+        let mut rules = compile(Origin::Builtin, text).unwrap_or_else(|d| panic!("{d}"));
+        rules.as_of = jiff::civil::date(2025, 8, 15);
+        assert!(
+            !rules.program.stage_memos.is_empty(),
+            "stages read a remembered condition"
+        );
+        let headers: Vec<String> = ["email", "title", "seen", "size"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let binding = bind(&headers, &rules);
+        let titles = [
+            "VP Sales",
+            "Head of IT",
+            "intern",
+            "",
+            "Chief VP intern",
+            "analyst",
+        ];
+        let emails = ["a@x.de", "test@y.com", "", "b@z.com", "test@q.de"];
+        let seen = ["2025-08-01", "", "2024-01-01", "junk"];
+        let sizes = ["10", "50", "500", "", "n/a", "49"];
+        let records: Vec<Record> = (0..150)
+            .map(|i| {
+                let mut r = Record::default();
+                r.push_field(emails[i % emails.len()].as_bytes());
+                r.push_field(titles[i % titles.len()].as_bytes());
+                r.push_field(seen[i % seen.len()].as_bytes());
+                r.push_field(sizes[i / 3 % sizes.len()].as_bytes());
+                r
+            })
+            .collect();
+        let names = vec![String::new(); rules.slots.len()];
+        let groups = rules.groups.len();
+        let mut memos: Vec<Memo> = (0..Compiled::LANES)
+            .map(|_| Memo::for_rules(&rules))
+            .collect();
+        let mut scratch = Scratch::default();
+        let mut together = Vec::new();
+        for recs in records.chunks(Compiled::LANES) {
+            memos.iter_mut().for_each(Memo::reset);
+            let views: Vec<RowView> = recs
+                .iter()
+                .zip(&memos)
+                .map(|(r, m)| RowView::new(r, &binding, &names, &rules.placeholders, m).unwrap())
+                .collect();
+            let mut out = vec![Verdict::new(groups); recs.len()];
+            rules.evaluate_many(&views, &mut scratch, &mut out);
+            together.extend(out);
+        }
+        let mut outcomes = std::collections::HashSet::new();
+        for (i, rec) in records.iter().enumerate() {
+            let memo = Memo::for_rules(&rules);
+            let view = RowView::new(rec, &binding, &names, &rules.placeholders, &memo).unwrap();
+            let mut alone = Verdict::new(groups);
+            rules.evaluate(&view, &mut scratch, &mut alone);
+            assert_eq!(
+                format!("{:?}", together[i]),
+                format!("{alone:?}"),
+                "row {i}"
+            );
+            outcomes.insert(format!("{:?}", alone.outcome));
+        }
+        assert!(outcomes.len() >= 4, "every kind of outcome: {outcomes:?}");
     }
 }

@@ -39,6 +39,9 @@ pub struct Plan {
     pub sets: Vec<meta::Regex>,
     /// Word searches, each over one value: the automaton and its words.
     pub finders: Vec<(AhoCorasick, usize)>,
+    /// Which plan this is (0: none yet), so that a worker's search caches
+    /// of `sets` are never used with another plan's sets.
+    pub id: u64,
 }
 
 /// Rewrites the conditions of `rules` to share work (see the module).
@@ -62,9 +65,11 @@ pub fn plan(rules: &mut Compiled) {
             take(c);
         }
     }
+    static PLANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let mut plan = Plan {
         conds: ids.conds.len(),
         nums: ids.nums.len(),
+        id: PLANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         ..Plan::default()
     };
     group_regexes(rules, &mut plan);

@@ -142,6 +142,9 @@ pub struct Program {
     pub points: Vec<(u32, i64)>,
     /// Lists read with the same value, looked up together.
     pub lists: Vec<ListGroup>,
+    /// The remembered conditions that the stage conditions read (rows
+    /// evaluated together keep the others in bits of their group).
+    pub stage_memos: Vec<u32>,
 }
 
 /// The lists that test one value (a field, or the domain of a field's
@@ -197,6 +200,15 @@ impl Program {
             });
         }
         p.rules_code = (rules_start, p.here());
+        for c in rules.stages.iter().filter_map(|(c, _)| c.as_ref()) {
+            walk(c, &mut |n| {
+                if let Cond::Memo(id, _) = n {
+                    if !p.stage_memos.contains(id) {
+                        p.stage_memos.push(*id);
+                    }
+                }
+            });
+        }
         p
     }
 

@@ -540,7 +540,7 @@ impl Worker {
             if rec.problem.is_some() || rec.len() != file.width || stashed {
                 continue;
             }
-            let Ok(text) = std::str::from_utf8(rec.bytes()) else {
+            let Ok(text) = simdutf8::basic::from_utf8(rec.bytes()) else {
                 continue;
             };
             texts[k] = Some(text);
@@ -665,9 +665,10 @@ impl Worker {
             );
             return;
         }
-        // The one UTF-8 check of the row: rules read the text it gives.
+        // The row's UTF-8 check (SIMD; a row evaluated with its group was
+        // checked there too): rules read the text it gives.
         let record: &Record = record;
-        let text = match std::str::from_utf8(record.bytes()) {
+        let text = match simdutf8::basic::from_utf8(record.bytes()) {
             Ok(t) => t,
             Err(_) => {
                 let field = record

@@ -109,7 +109,7 @@ impl<'a> RowView<'a> {
         placeholders: &'a [String],
         memo: &'a Memo,
     ) -> Option<Self> {
-        let text = std::str::from_utf8(record.bytes()).ok()?;
+        let text = simdutf8::basic::from_utf8(record.bytes()).ok()?;
         Some(RowView {
             text,
             ends: &record.ends[..record.fields],

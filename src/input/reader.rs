@@ -183,8 +183,13 @@ impl<R: Read> CsvReader<R> {
         }
         if self.fast {
             if let Some(n) = self.simple_line(rec) {
-                self.advance(n);
-                return Ok(self.finish(rec));
+                // One line (not empty: blank lines were skipped) and its
+                // first line-end byte: one line to count, none inside to
+                // recover from.
+                self.prev_cr = self.buf[self.pos + n - 1] == b'\r';
+                self.line += 1;
+                self.pos += n;
+                return Ok(self.check_sizes(rec));
             }
         }
         let (mut nout, mut nends) = (0, 0);
@@ -304,6 +309,12 @@ impl<R: Read> CsvReader<R> {
                 return true;
             }
         }
+        self.check_sizes(rec)
+    }
+
+    /// Rejects a record over `max_record` bytes or with a field over
+    /// `max_field`.
+    fn check_sizes(&mut self, rec: &mut Record) -> bool {
         if self.pos - self.start > self.limits.max_record {
             let raw = self.buf[self.start..self.pos.min(self.start + RAW_LIMIT)].to_vec();
             let msg = format!(
@@ -311,6 +322,10 @@ impl<R: Read> CsvReader<R> {
                 self.limits.max_record
             );
             rec.set_problem(RejectKind::RecordTooLarge, msg, trim_line_end(&raw));
+            return true;
+        }
+        // No field is longer than the record's text.
+        if self.pos - self.start <= self.limits.max_field {
             return true;
         }
         if let Some(i) = (0..rec.fields).find(|&i| {

@@ -464,9 +464,10 @@ impl RowWriter {
     }
 
     /// The bytes written so far; the writer starts empty again, with room
-    /// for as many.
+    /// for a quarter more (chunks vary in size: growing a buffer copies
+    /// all it holds).
     pub fn take(&mut self) -> Vec<u8> {
-        let cap = self.buf.len();
+        let cap = self.buf.len() + self.buf.len() / 4;
         self.record_start = 0;
         std::mem::replace(&mut self.buf, Vec::with_capacity(cap))
     }

@@ -501,9 +501,8 @@ impl Worker {
         while at < records.len() {
             let n = Compiled::LANES.min(records.len() - at);
             let group = &mut records[at..at + n];
-            let stashes = stash.as_deref_mut().map(|s| &mut s[at..at + n]);
+            let mut stashes = stash.as_deref_mut().map(|s| &mut s[at..at + n]);
             self.evaluate_group(run, file, group, stashes.as_deref());
-            let mut stashes = stashes;
             for (k, rec) in group.iter_mut().enumerate() {
                 let s = stashes.as_deref_mut().and_then(|s| s.get_mut(k));
                 let (r, g) = (row + (at + k) as u64, global + (at + k) as u64);

@@ -184,6 +184,15 @@ fn after_at(v: &str) -> &str {
 /// first rule that disqualifies it.
 type Fired<'a> = (&'a mut [Verdict], &'a mut [Option<usize>; Compiled::LANES]);
 
+/// Moves the lanes of `active` that are also in `lanes` to operation
+/// `to`, where they rejoin the others (a jump taken by those rows).
+#[inline]
+fn divert(pending: &mut [u64], active: &mut u64, lanes: u64, to: u32) {
+    let jump = *active & lanes;
+    pending[to as usize] |= jump;
+    *active &= !jump;
+}
+
 /// The lanes (bit indexes) set in `mask`, lowest first.
 #[inline]
 fn lanes_of(mut mask: u64) -> impl Iterator<Item = usize> {
@@ -459,20 +468,12 @@ impl Compiled {
                 Op::Fire(i) => fire(acc & active, i, &mut fired),
                 Op::Const(b) => acc = if b { acc | active } else { acc & !active },
                 Op::Not => acc ^= active,
-                Op::JumpIfFalse(to) | Op::JumpIfTrue(to) => {
-                    let jump = if matches!(op, Op::JumpIfTrue(_)) {
-                        active & acc
-                    } else {
-                        active & !acc
-                    };
-                    pending[to as usize] |= jump;
-                    active &= !jump;
-                }
+                Op::JumpIfFalse(to) => divert(&mut pending, &mut active, !acc, to),
+                Op::JumpIfTrue(to) => divert(&mut pending, &mut active, acc, to),
                 Op::MemoLoad(id, to) => {
                     let known = s.known[id as usize] & active;
                     acc = (acc & !known) | (s.held[id as usize] & known);
-                    pending[to as usize] |= known;
-                    active &= !known;
+                    divert(&mut pending, &mut active, known, to);
                 }
                 Op::MemoStore(id) => {
                     let (known, held) = (&mut s.known[id as usize], &mut s.held[id as usize]);
@@ -494,15 +495,8 @@ impl Compiled {
             }
             match prog.then[pc as usize] {
                 Then::Next => {}
-                Then::IfFalse(to) | Then::IfTrue(to) => {
-                    let jump = if matches!(prog.then[pc as usize], Then::IfTrue(_)) {
-                        active & acc
-                    } else {
-                        active & !acc
-                    };
-                    pending[to as usize] |= jump;
-                    active &= !jump;
-                }
+                Then::IfFalse(to) => divert(&mut pending, &mut active, !acc, to),
+                Then::IfTrue(to) => divert(&mut pending, &mut active, acc, to),
                 Then::Fire(i) => fire(acc & active, i, &mut fired),
             }
         }

@@ -247,6 +247,8 @@ pub struct SourceCounts {
     pub rows: Vec<(String, [u64; 6])>,
     /// The lowercase value being looked up.
     lower: String,
+    /// The row of the last value counted.
+    last: usize,
 }
 
 impl SourceCounts {
@@ -269,6 +271,14 @@ impl SourceCounts {
     /// Adds `n` rows to `value`'s column `stage`, grouping values ignoring
     /// case under the first spelling seen.
     fn add(&mut self, value: &str, stage: usize, n: u64) {
+        // Most rows repeat a recent source: the last one found is checked
+        // first (ASCII only, where ignoring case is comparing lowercase).
+        if let Some((spelling, counts)) = self.rows.get_mut(self.last) {
+            if value.is_ascii() && spelling.is_ascii() && spelling.eq_ignore_ascii_case(value) {
+                counts[stage] += n;
+                return;
+            }
+        }
         let key = if value.is_ascii() {
             crate::rules::value::lower_into(value, &mut self.lower)
         } else {
@@ -284,6 +294,7 @@ impl SourceCounts {
             }
         };
         self.rows[i].1[stage] += n;
+        self.last = i;
     }
 }
 

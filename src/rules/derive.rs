@@ -449,7 +449,19 @@ fn push_lower(text: &str, buf: &mut String) {
         buf.push_str(text);
         buf[start..].make_ascii_lowercase();
     } else {
-        for c in text.chars() {
+        lower_chars(text, buf);
+    }
+}
+
+/// Lowercases `text` char by char onto `buf` (what `char::to_lowercase`
+/// gives each, so a final sigma stays `σ`), ASCII chars without the
+/// Unicode tables.
+pub fn lower_chars(text: &str, buf: &mut String) {
+    buf.reserve(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            buf.push(c.to_ascii_lowercase());
+        } else {
             buf.extend(c.to_lowercase());
         }
     }

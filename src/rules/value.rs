@@ -166,9 +166,7 @@ pub fn lower_into<'b>(text: &str, buf: &'b mut String) -> &'b str {
         buf.push_str(text);
         buf.make_ascii_lowercase();
     } else {
-        for c in text.chars() {
-            buf.extend(c.to_lowercase());
-        }
+        super::derive::lower_chars(text, buf);
     }
     buf.as_str()
 }

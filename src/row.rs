@@ -581,6 +581,9 @@ impl Worker {
                 Some(row_view(file, rec, text, names, placeholders, memo))
             })
             .collect();
+        for v in &views {
+            v.fill_fields();
+        }
         let out = &mut lanes.verdicts[..n];
         run.rules.evaluate_many(&views, &mut self.scratch, out);
     }

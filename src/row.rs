@@ -8,7 +8,7 @@
 use crate::dedup::{self, Change, Decision, Fact, KeyBuf, Plan};
 use crate::exclude::Exclusions;
 use crate::input::{Bound, Record, RAW_LIMIT};
-use crate::output::{csv_to_jsonl, sanitize, Format, JsonHeader, RowWriter, DUPLICATES};
+use crate::output::{csv_to_jsonl, Format, JsonHeader, RowWriter, DUPLICATES};
 use crate::rules::derive::{self, Memo, WriteKind};
 use crate::rules::trace::Trace;
 use crate::rules::{Compiled, Outcome, RowView, Scratch, Stage, Verdict};
@@ -247,8 +247,6 @@ pub struct SourceCounts {
     pub rows: Vec<(String, [u64; 6])>,
     /// The lowercase value being looked up.
     lower: String,
-    /// The row of the last value counted.
-    last: usize,
 }
 
 impl SourceCounts {
@@ -271,14 +269,6 @@ impl SourceCounts {
     /// Adds `n` rows to `value`'s column `stage`, grouping values ignoring
     /// case under the first spelling seen.
     fn add(&mut self, value: &str, stage: usize, n: u64) {
-        // Most rows repeat a recent source: the last one found is checked
-        // first (ASCII only, where ignoring case is comparing lowercase).
-        if let Some((spelling, counts)) = self.rows.get_mut(self.last) {
-            if value.is_ascii() && spelling.is_ascii() && spelling.eq_ignore_ascii_case(value) {
-                counts[stage] += n;
-                return;
-            }
-        }
         let key = if value.is_ascii() {
             crate::rules::value::lower_into(value, &mut self.lower)
         } else {
@@ -294,7 +284,6 @@ impl SourceCounts {
             }
         };
         self.rows[i].1[stage] += n;
-        self.last = i;
     }
 }
 
@@ -1388,7 +1377,7 @@ fn write_cleaned_inputs(
 
 fn write_cell(w: &mut RowWriter, sanitize_cells: bool, v: &[u8]) {
     if sanitize_cells {
-        w.write_field(sanitize(v));
+        w.write_sanitized(v);
     } else {
         w.write_field(v);
     }

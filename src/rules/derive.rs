@@ -183,7 +183,20 @@ pub struct Memo {
     find_hits: RefCell<Vec<Vec<bool>>>,
     /// Each list group's bits for the row's value (see `program`).
     list_bits: Vec<Cell<Option<u64>>>,
+    /// Which kinds of values the row has remembered (`KEPT_*` bits):
+    /// [`Memo::reset`] clears only those. A row written from a verdict
+    /// kept by an earlier pass reads a field or two, not the rest.
+    kept: Cell<u8>,
 }
+
+const KEPT_CELLS: u8 = 1;
+const KEPT_CONDS: u8 = 2;
+const KEPT_NUMS: u8 = 4;
+const KEPT_FIELDS: u8 = 8;
+const KEPT_LOWERED: u8 = 16;
+const KEPT_SETS: u8 = 32;
+const KEPT_FINDS: u8 = 64;
+const KEPT_LISTS: u8 = 128;
 
 impl Memo {
     pub fn new(n: usize) -> Self {
@@ -217,24 +230,47 @@ impl Memo {
             finds: vec![Cell::new(false); plan.finders.len()],
             find_hits: RefCell::new(plan.finders.iter().map(|(_, n)| vec![false; *n]).collect()),
             list_bits: vec![Cell::new(None); rules.program.lists.len()],
+            kept: Cell::new(0),
         }
     }
 
-    /// Forgets the previous row's values.
+    /// Forgets the previous row's values (the kinds it kept).
     pub fn reset(&mut self) {
-        for (c, spare) in self.cells.iter_mut().zip(&self.spare) {
-            if let Some(s) = c.take() {
-                *spare.borrow_mut() = s;
+        let kept = std::mem::take(self.kept.get_mut());
+        if kept & KEPT_CELLS != 0 {
+            for (c, spare) in self.cells.iter_mut().zip(&self.spare) {
+                if let Some(s) = c.take() {
+                    *spare.borrow_mut() = s;
+                }
             }
         }
-        self.conds.iter().for_each(|c| c.set(0));
-        self.nums.iter().for_each(|c| c.set(None));
-        self.fields.iter().for_each(|c| c.set(None));
-        self.lowered.iter().for_each(|c| c.set(None));
-        self.lower.get_mut().clear();
-        self.sets.iter().for_each(|c| c.set(false));
-        self.finds.iter().for_each(|c| c.set(false));
-        self.list_bits.iter().for_each(|c| c.set(None));
+        if kept & KEPT_CONDS != 0 {
+            self.conds.iter().for_each(|c| c.set(0));
+        }
+        if kept & KEPT_NUMS != 0 {
+            self.nums.iter().for_each(|c| c.set(None));
+        }
+        if kept & KEPT_FIELDS != 0 {
+            self.fields.iter().for_each(|c| c.set(None));
+        }
+        if kept & KEPT_LOWERED != 0 {
+            self.lowered.iter().for_each(|c| c.set(None));
+            self.lower.get_mut().clear();
+        }
+        if kept & KEPT_SETS != 0 {
+            self.sets.iter().for_each(|c| c.set(false));
+        }
+        if kept & KEPT_FINDS != 0 {
+            self.finds.iter().for_each(|c| c.set(false));
+        }
+        if kept & KEPT_LISTS != 0 {
+            self.list_bits.iter().for_each(|c| c.set(None));
+        }
+    }
+
+    #[inline]
+    fn keep(&self, kind: u8) {
+        self.kept.set(self.kept.get() | kind);
     }
 
     /// Derived value `i`, written by `f` into an empty buffer on the row's
@@ -243,6 +279,7 @@ impl Memo {
         match self.cells.get(i) {
             Some(c) => c
                 .get_or_init(|| {
+                    self.keep(KEPT_CELLS);
                     let mut s = self.spare.get(i).map(RefCell::take).unwrap_or_default();
                     s.clear();
                     f(&mut s);
@@ -263,6 +300,7 @@ impl Memo {
             0 => {
                 let v = f();
                 c.set(1 + u8::from(v));
+                self.keep(KEPT_CONDS);
                 v
             }
             v => v == 2,
@@ -284,6 +322,7 @@ impl Memo {
     pub fn cond_store(&self, i: u32, v: bool) {
         if let Some(c) = self.conds.get(i as usize) {
             c.set(1 + u8::from(v));
+            self.keep(KEPT_CONDS);
         }
     }
 
@@ -313,6 +352,7 @@ impl Memo {
     pub fn set_list_bits(&self, g: u32, bits: u64) {
         if let Some(c) = self.list_bits.get(g as usize) {
             c.set(Some(bits));
+            self.keep(KEPT_LISTS);
         }
     }
 
@@ -337,6 +377,7 @@ impl Memo {
             None => {
                 let v = f();
                 c.set(Some(v));
+                self.keep(KEPT_NUMS);
                 v
             }
         }
@@ -351,6 +392,7 @@ impl Memo {
     pub fn set_field_span(&self, slot: usize, span: (u32, u32)) {
         if let Some(c) = self.fields.get(slot) {
             c.set(Some(span));
+            self.keep(KEPT_FIELDS);
         }
     }
 
@@ -376,6 +418,7 @@ impl Memo {
                 push_lower(v, &mut buf);
                 let span = (start, buf.len() as u32);
                 self.lowered[slot].set(Some(span));
+                self.keep(KEPT_LOWERED);
                 span
             }
         };
@@ -413,6 +456,7 @@ impl Memo {
                 set.which_overlapping_matches_with(cache, &Input::new(text), hit);
             }
             self.sets[g].set(true);
+            self.keep(KEPT_SETS);
         }
         Some(hits[g].contains(PatternID::new_unchecked(idx as usize)))
     }
@@ -438,6 +482,7 @@ impl Memo {
                 h[m.pattern().as_usize()] = true;
             }
             self.finds[g].set(true);
+            self.keep(KEPT_FINDS);
         }
         Some(hits[g][idx as usize])
     }

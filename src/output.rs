@@ -169,40 +169,29 @@ fn risky(value: &[u8]) -> bool {
 }
 
 fn is_plain_number(v: &[u8]) -> bool {
-    if v.is_ascii() {
-        // What `str::trim` takes off ASCII text.
+    // Trimmed as `str::trim` trims: ASCII text without decoding it.
+    let s = if v.is_ascii() {
         let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
         let from = v.iter().position(|b| !space(b)).unwrap_or(v.len());
         let to = v.iter().rposition(|b| !space(b)).map_or(from, |i| i + 1);
-        let s = &v[from..to];
-        let body = match s.first() {
-            Some(b'-' | b'+') => &s[1..],
-            _ => s,
-        };
-        let (int, frac) = match memchr::memchr(b'.', body) {
-            Some(i) => (&body[..i], Some(&body[i + 1..])),
-            None => (body, None),
-        };
-        return !int.is_empty()
-            && int.iter().all(u8::is_ascii_digit)
-            && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit));
-    }
-    is_plain_number_text(v)
-}
-
-/// [`is_plain_number`] for any text.
-fn is_plain_number_text(v: &[u8]) -> bool {
-    let s = match std::str::from_utf8(v) {
-        Ok(s) => s.trim(),
-        Err(_) => return false,
+        &v[from..to]
+    } else {
+        match std::str::from_utf8(v) {
+            Ok(s) => s.trim().as_bytes(),
+            Err(_) => return false,
+        }
     };
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let mut parts = body.splitn(2, '.');
-    let int = parts.next().unwrap_or("");
-    let frac = parts.next();
+    let body = match s.first() {
+        Some(b'-' | b'+') => &s[1..],
+        _ => s,
+    };
+    let (int, frac) = match memchr::memchr(b'.', body) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
     !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+        && int.iter().all(u8::is_ascii_digit)
+        && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
 }
 
 /// The columns of the output files: every input column (the union over all
@@ -423,9 +412,10 @@ impl RowWriter {
         self.buf.push(b'"');
     }
 
-    /// Appends `v` as [`sanitize`] gives it, without copying it first.
-    pub fn write_sanitized(&mut self, v: &[u8]) {
-        if risky(v) && !is_plain_number(v) {
+    /// Appends an input cell: as [`sanitize`] gives it when `sanitize_cells`
+    /// (without copying it first), else as it is.
+    pub fn write_cell(&mut self, v: &[u8], sanitize_cells: bool) {
+        if sanitize_cells && risky(v) && !is_plain_number(v) {
             self.write_prefixed(b"'", v);
         } else {
             self.write_prefixed(b"", v);
@@ -458,14 +448,10 @@ impl RowWriter {
             let v = bytes.get(start..end).unwrap_or_default();
             start = end;
             if next < end {
-                if sanitize_cells {
-                    self.write_sanitized(v);
-                } else {
-                    self.write_prefixed(b"", v);
-                }
+                self.write_cell(v, sanitize_cells);
                 next = special_from(end);
             } else if sanitize_cells && risky(v) {
-                self.write_sanitized(v);
+                self.write_cell(v, true);
             } else {
                 if self.started {
                     self.buf.push(d);
@@ -840,6 +826,22 @@ mod tests {
         assert_eq!(s("Acme"), "Acme");
         assert_eq!(s(""), "");
         assert_eq!(s("-"), "'-");
+    }
+
+    /// The check on text decoded and trimmed by `str::trim`, as it was
+    /// before ASCII values skipped the decoding.
+    fn is_plain_number_text(v: &[u8]) -> bool {
+        let s = match std::str::from_utf8(v) {
+            Ok(s) => s.trim(),
+            Err(_) => return false,
+        };
+        let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+        let mut parts = body.splitn(2, '.');
+        let int = parts.next().unwrap_or("");
+        let frac = parts.next();
+        !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// Plain numbers in ASCII are told as the general check tells them.

@@ -999,12 +999,12 @@ impl Worker {
             }
         }
         w.write_field(bant);
-        write_cell(w, run.sanitize, self.text.as_bytes());
-        write_cell(w, run.sanitize, file.name.as_bytes());
+        w.write_cell(self.text.as_bytes(), run.sanitize);
+        w.write_cell(file.name.as_bytes(), run.sanitize);
         w.write_int(line);
         w.write_int(row);
         if run.keep_long {
-            write_cell(w, run.sanitize, self.extra.as_bytes());
+            w.write_cell(self.extra.as_bytes(), run.sanitize);
         }
         if let (Some(h), Some(st)) = (run.history, standing) {
             w.write_field(st.change.name());
@@ -1076,11 +1076,11 @@ impl Worker {
         }
         w.write_field(Stage::Rejected.name());
         w.write_field(kind.name());
-        write_cell(w, run.sanitize, reason.as_bytes());
-        write_cell(w, run.sanitize, file.name.as_bytes());
+        w.write_cell(reason.as_bytes(), run.sanitize);
+        w.write_cell(file.name.as_bytes(), run.sanitize);
         w.write_int(line);
         w.write_int(row);
-        write_cell(w, run.sanitize, raw.as_bytes());
+        w.write_cell(raw.as_bytes(), run.sanitize);
         w.end_record();
     }
 }
@@ -1235,12 +1235,12 @@ fn duplicate(
     }
     w.write_field("duplicate");
     w.write_field(kind);
-    write_cell(w, run.sanitize, value.as_bytes());
-    write_cell(w, run.sanitize, plan.names[kept_file].as_bytes());
+    w.write_cell(value.as_bytes(), run.sanitize);
+    w.write_cell(plan.names[kept_file].as_bytes(), run.sanitize);
     w.write_int(b.line);
     w.write_int(kept_row);
-    write_cell(w, run.sanitize, text.as_bytes());
-    write_cell(w, run.sanitize, file.name.as_bytes());
+    w.write_cell(text.as_bytes(), run.sanitize);
+    w.write_cell(file.name.as_bytes(), run.sanitize);
     w.write_int(line);
     w.write_int(row);
     w.end_record();
@@ -1292,7 +1292,7 @@ fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &R
     }
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
-        write_cell(w, sanitize_cells, v);
+        w.write_cell(v, sanitize_cells);
     }
 }
 
@@ -1354,7 +1354,7 @@ fn write_cleaned_inputs(
     };
     for col in &file.out_to_in {
         if let Some(f) = col.and_then(fill) {
-            write_cell(w, run.sanitize, f.as_bytes());
+            w.write_cell(f.as_bytes(), run.sanitize);
             continue;
         }
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
@@ -1369,16 +1369,8 @@ fn write_cleaned_inputs(
             k.clean(text, region)
         });
         match cleaned {
-            Some(c) => write_cell(w, run.sanitize, c.as_bytes()),
-            None => write_cell(w, run.sanitize, v),
+            Some(c) => w.write_cell(c.as_bytes(), run.sanitize),
+            None => w.write_cell(v, run.sanitize),
         }
-    }
-}
-
-fn write_cell(w: &mut RowWriter, sanitize_cells: bool, v: &[u8]) {
-    if sanitize_cells {
-        w.write_sanitized(v);
-    } else {
-        w.write_field(v);
     }
 }

@@ -415,7 +415,7 @@ impl Memo {
                 let mut buf = self.lower.borrow_mut();
                 let start = buf.len() as u32;
                 let v = value();
-                push_lower(v, &mut buf);
+                super::value::push_lower(v, &mut buf);
                 let span = (start, buf.len() as u32);
                 self.lowered[slot].set(Some(span));
                 self.keep(KEPT_LOWERED);
@@ -485,30 +485,6 @@ impl Memo {
             self.keep(KEPT_FINDS);
         }
         Some(hits[g][idx as usize])
-    }
-}
-
-fn push_lower(text: &str, buf: &mut String) {
-    if text.is_ascii() {
-        let start = buf.len();
-        buf.push_str(text);
-        buf[start..].make_ascii_lowercase();
-    } else {
-        lower_chars(text, buf);
-    }
-}
-
-/// Lowercases `text` char by char onto `buf` (what `char::to_lowercase`
-/// gives each, so a final sigma stays `σ`), ASCII chars without the
-/// Unicode tables.
-pub fn lower_chars(text: &str, buf: &mut String) {
-    buf.reserve(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            buf.push(c.to_ascii_lowercase());
-        } else {
-            buf.extend(c.to_lowercase());
-        }
     }
 }
 

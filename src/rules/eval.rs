@@ -128,10 +128,20 @@ impl<'a> RowView<'a> {
         };
         let start = if c == 0 { 0 } else { self.ends[c - 1] };
         let v = trim(self.text.get(start..end).unwrap_or(""));
-        if !v.is_empty() && self.placeholders.iter().any(|p| p.eq_ignore_ascii_case(v)) {
+        if self.is_placeholder(v.as_bytes()) {
             return "";
         }
         v
+    }
+
+    /// Whether a (trimmed) value is one of the rules' placeholders.
+    #[inline]
+    fn is_placeholder(&self, v: &[u8]) -> bool {
+        !v.is_empty()
+            && self
+                .placeholders
+                .iter()
+                .any(|p| p.as_bytes().eq_ignore_ascii_case(v))
     }
 
     /// The value of a field slot on this row: trimmed, placeholders empty,
@@ -171,7 +181,6 @@ impl<'a> RowView<'a> {
     /// read (a third of the instructions those took on the reference
     /// rules). The values are those [`RowView::field`] gives.
     pub fn fill_fields(&self) {
-        let plain = |b: u8| b > b' ' && b < 0x80;
         let bytes = self.text.as_bytes();
         for (slot, b) in self.binding.iter().enumerate() {
             let Bound::Column(c) = *b else {
@@ -184,25 +193,19 @@ impl<'a> RowView<'a> {
             };
             let end = self.ends.get(c).copied().unwrap_or(0);
             let span = match bytes.get(start..end) {
-                Some([]) | None => (0, 0),
-                Some([f, .., l]) if plain(*f) && plain(*l) => (start, end),
-                Some([f]) if plain(*f) => (start, end),
+                Some(v) if trimmed(v) => {
+                    if self.is_placeholder(v) {
+                        (0, 0)
+                    } else {
+                        (start, end)
+                    }
+                }
                 // Whitespace at an end, or not ASCII there: the general way.
                 Some(_) => {
                     self.field(slot);
                     continue;
                 }
-            };
-            let v = &bytes[span.0..span.1];
-            let span = if !v.is_empty()
-                && self
-                    .placeholders
-                    .iter()
-                    .any(|p| p.as_bytes().eq_ignore_ascii_case(v))
-            {
-                (0, 0)
-            } else {
-                span
+                None => (0, 0),
             };
             self.memo
                 .set_field_span(slot, (span.0 as u32, span.1 as u32));
@@ -263,12 +266,22 @@ fn lanes_of(mut mask: u64) -> impl Iterator<Item = usize> {
 /// starts and ends with ASCII that is not whitespace (most values).
 #[inline]
 fn trim(v: &str) -> &str {
+    if trimmed(v.as_bytes()) {
+        v
+    } else {
+        v.trim()
+    }
+}
+
+/// Whether `str::trim` would leave `v` as it is, known from its first and
+/// last bytes alone: empty, or ASCII that is not whitespace at both ends.
+#[inline]
+fn trimmed(v: &[u8]) -> bool {
     let plain = |b: u8| b > b' ' && b < 0x80;
-    match v.as_bytes() {
-        [] => v,
-        [f, .., l] if plain(*f) && plain(*l) => v,
-        [f] if plain(*f) => v,
-        _ => v.trim(),
+    match v {
+        [] => true,
+        [f, .., l] => plain(*f) && plain(*l),
+        [f] => plain(*f),
     }
 }
 

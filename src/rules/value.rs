@@ -162,13 +162,28 @@ pub fn trim(text: &str) -> &str {
 /// Lowercases into `buf` and returns it; ASCII text takes the fast path.
 pub fn lower_into<'b>(text: &str, buf: &'b mut String) -> &'b str {
     buf.clear();
-    if text.is_ascii() {
-        buf.push_str(text);
-        buf.make_ascii_lowercase();
-    } else {
-        super::derive::lower_chars(text, buf);
-    }
+    push_lower(text, buf);
     buf.as_str()
+}
+
+/// Appends `text` lowercased to `buf`: char by char (what
+/// `char::to_lowercase` gives each, so a final sigma stays `σ`), ASCII
+/// text in one go and ASCII chars without the Unicode tables.
+pub fn push_lower(text: &str, buf: &mut String) {
+    if text.is_ascii() {
+        let start = buf.len();
+        buf.push_str(text);
+        buf[start..].make_ascii_lowercase();
+        return;
+    }
+    buf.reserve(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            buf.push(c.to_ascii_lowercase());
+        } else {
+            buf.extend(c.to_lowercase());
+        }
+    }
 }
 
 /// Case-insensitive equality of `text` with `lower`, which is already

@@ -10,7 +10,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 
 use aho_corasick::AhoCorasick;
-use regex_automata::{meta, Input, PatternID, PatternSet};
+use regex_automata::{meta, PatternID, PatternSet};
 
 use crate::clean;
 
@@ -435,7 +435,7 @@ impl Memo {
         g: u32,
         idx: u32,
         text: &str,
-        sets: &[meta::Regex],
+        sets: &[super::set::RegexSet],
         caches: &mut [meta::Cache],
     ) -> Option<bool> {
         let g = g as usize;
@@ -444,17 +444,7 @@ impl Memo {
         }
         let mut hits = self.set_hits.borrow_mut();
         if !self.sets[g].get() {
-            let (set, cache, hit) = (&sets[g], &mut caches[g], &mut hits[g]);
-            hit.clear();
-            if set.pattern_len() == 1 {
-                // One pattern: the search may stop at its first match.
-                let input = Input::new(text).earliest(true);
-                if set.search_half_with(cache, &input).is_some() {
-                    hit.insert(PatternID::ZERO);
-                }
-            } else {
-                set.which_overlapping_matches_with(cache, &Input::new(text), hit);
-            }
+            sets[g].which(&mut caches[g], text, &mut hits[g]);
             self.sets[g].set(true);
             self.keep(KEPT_SETS);
         }

@@ -947,21 +947,24 @@ impl<'e> Eval<'e> {
     }
 
     /// Which lists of list group `g` hold the row's value (a bit each),
-    /// looked up on the row's first ask; `None` where the memo keeps no
-    /// lowercase values.
+    /// looked up on the row's first ask (an ASCII value in place, another
+    /// through its lowercase copy); `None` for a value of the second kind
+    /// where the memo keeps no lowercase values.
     fn list_bits(&self, g: u32) -> Option<u64> {
         let memo = self.row.memo;
         if let Some(bits) = memo.list_bits(g) {
             return Some(bits);
         }
         let lg = self.rules.program.lists.get(g as usize)?;
-        let bits = self.lowered(lg.slot, lg.domain, |v| {
-            if v.is_empty() {
-                0
-            } else {
-                lg.entries.get(v).copied().unwrap_or(0)
-            }
-        })?;
+        let v = self.row.field(lg.slot);
+        let v = if lg.domain { after_at(v) } else { v };
+        let bits = if v.is_empty() {
+            0
+        } else if let Some(bits) = lg.entries.get_ascii(v) {
+            bits
+        } else {
+            self.lowered(lg.slot, lg.domain, |l| lg.entries.get_lower(l))?
+        };
         memo.set_list_bits(g, bits);
         Some(bits)
     }

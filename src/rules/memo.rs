@@ -21,11 +21,9 @@
 use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
-use regex_automata::meta;
-use regex_automata::util::syntax;
-use regex_automata::MatchKind;
 
 use super::eval::{Cond, Finder, NumX, TextX};
+use super::set::RegexSet;
 use super::Compiled;
 
 /// The shared work of a rules file, sized for each row's memo.
@@ -36,7 +34,7 @@ pub struct Plan {
     /// Remembered numbers.
     pub nums: usize,
     /// Regular-expression sets, each over one value.
-    pub sets: Vec<meta::Regex>,
+    pub sets: Vec<RegexSet>,
     /// Word searches, each over one value: the automaton and its words.
     pub finders: Vec<(AhoCorasick, usize)>,
     /// Which plan this is (0: none yet), so that a worker's search caches
@@ -279,17 +277,8 @@ fn group_regexes(rules: &mut Compiled, plan: &mut Plan) {
     let mut set_of: HashMap<String, u32> = HashMap::new();
     for k in order {
         let pats = &by_text[&k];
-        let built = meta::Builder::new()
-            .configure(
-                meta::Config::new()
-                    .match_kind(MatchKind::All)
-                    .utf8_empty(true)
-                    .nfa_size_limit(Some(10 * (1 << 20)))
-                    .hybrid_cache_capacity(2 * (1 << 20)),
-            )
-            .syntax(syntax::Config::new().utf8(true))
-            .build_many(pats);
-        if let Ok(set) = built {
+        let built = RegexSet::new(pats);
+        if let Some(set) = built {
             set_of.insert(k, plan.sets.len() as u32);
             plan.sets.push(set);
         }

@@ -17,6 +17,7 @@ mod lint;
 pub mod memo;
 mod program;
 pub mod raw;
+mod set;
 pub mod trace;
 pub mod value;
 

@@ -17,8 +17,6 @@
 //! `and` and `or` short-circuit by jumps; `not` flips the result; a
 //! remembered condition jumps over its code when the row already knows it.
 
-use std::collections::HashMap;
-
 use super::eval::{Cond, NumX, TextX};
 use super::expr::CmpOp;
 use super::Compiled;
@@ -154,7 +152,7 @@ pub struct ListGroup {
     pub slot: usize,
     /// The value is the part after the last `@` of the field.
     pub domain: bool,
-    pub entries: HashMap<String, u64, foldhash::fast::RandomState>,
+    pub entries: super::value::FoldedMap,
     /// Which list each bit stands for.
     lists: Vec<usize>,
 }
@@ -212,8 +210,10 @@ impl Program {
         p
     }
 
-    /// Groups the lists tested on the same value, where a value has two
-    /// or more (at most 64, one bit each).
+    /// Groups the lists tested on the same value (at most 64, one bit
+    /// each): one lookup answers them all. A value with one list is a
+    /// group of one, so its lookup too is remembered for the row and an
+    /// ASCII value needs no lowercase copy.
     fn group_lists(&mut self, rules: &Compiled) {
         let mut by_value: Vec<((usize, bool), Vec<usize>)> = Vec::new();
         let mut visit = |c: &Cond| {
@@ -234,13 +234,13 @@ impl Program {
             walk(&r.when, &mut visit);
         }
         for ((slot, domain), lists) in by_value {
-            if lists.len() < 2 || lists.len() > 64 {
+            if lists.len() > 64 {
                 continue;
             }
-            let mut entries: HashMap<String, u64, foldhash::fast::RandomState> = HashMap::default();
+            let mut entries = super::value::FoldedMap::default();
             for (bit, &l) in lists.iter().enumerate() {
                 for e in &rules.lists[l].set {
-                    *entries.entry(e.clone()).or_default() |= 1 << bit;
+                    entries.add(e, 1 << bit);
                 }
             }
             self.lists.push(ListGroup {
@@ -452,7 +452,7 @@ rivals = ["rival.example", "web.de"]
         // One lookup answers both lists: `web.de` is in both.
         let group = &rules.program.lists[0];
         assert!(group.domain);
-        assert_eq!(group.entries["web.de"], 0b11);
-        assert_eq!(group.entries["gmail.com"], 0b01);
+        assert_eq!(group.entries.get_lower("web.de"), 0b11);
+        assert_eq!(group.entries.get_ascii("Gmail.COM"), Some(0b01));
     }
 }

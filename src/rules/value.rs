@@ -186,6 +186,94 @@ pub fn push_lower(text: &str, buf: &mut String) {
     }
 }
 
+/// Lowercase entries (of lists), each with bits, found by a value in any
+/// case: a short ASCII value is lowered a word at a time into a buffer on
+/// the stack, not copied into the row's lowercase text; other values are
+/// looked up by their lowercase form ([`push_lower`]).
+#[derive(Debug, Clone, Default)]
+pub struct FoldedMap {
+    table: hashbrown::HashTable<(Box<[u8]>, u64)>,
+}
+
+/// Longest value [`FoldedMap::get_ascii`] lowers on the stack.
+const FOLD_MAX: usize = 64;
+
+impl FoldedMap {
+    /// Adds `bits` to the entry `lower` (a lowercase text).
+    pub fn add(&mut self, lower: &str, bits: u64) {
+        let k = lower.as_bytes();
+        let h = hash_bytes(k);
+        match self.table.find_mut(h, |(e, _)| **e == *k) {
+            Some((_, b)) => *b |= bits,
+            None => {
+                self.table
+                    .insert_unique(h, (k.into(), bits), |(e, _)| hash_bytes(e));
+            }
+        }
+    }
+
+    /// The bits of `value` in any case (0: in no entry); `None` when the
+    /// value is not ASCII or is long, to be looked up with
+    /// [`FoldedMap::get_lower`].
+    #[inline]
+    pub fn get_ascii(&self, value: &str) -> Option<u64> {
+        let v = value.as_bytes();
+        if v.len() > FOLD_MAX {
+            return None;
+        }
+        let mut buf = [0u8; FOLD_MAX];
+        let mut high = 0u64;
+        for (i, c) in v.chunks(8).enumerate() {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            let w = u64::from_le_bytes(w);
+            high |= w;
+            buf[i * 8..i * 8 + 8].copy_from_slice(&lower8(w).to_le_bytes());
+        }
+        if high & 0x8080_8080_8080_8080 != 0 {
+            return None;
+        }
+        Some(self.get_bytes(&buf[..v.len()]))
+    }
+
+    /// The bits of `lower`, a lowercase text (0: in no entry).
+    pub fn get_lower(&self, lower: &str) -> u64 {
+        self.get_bytes(lower.as_bytes())
+    }
+
+    #[inline]
+    fn get_bytes(&self, k: &[u8]) -> u64 {
+        let hit = self.table.find(hash_bytes(k), |(e, _)| **e == *k);
+        hit.map_or(0, |(_, b)| *b)
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed_1ead).hash_one(b)
+}
+
+/// The eight ASCII bytes of `w` with `A`-`Z` lowered: a byte at or above
+/// `A` gets its top bit set by adding 0x3f, one above `Z` by adding 0x25
+/// (no byte carries into the next: each is under 0x80).
+#[inline]
+fn lower8(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least_a = w.wrapping_add(ONES * 0x3f);
+    let above_z = w.wrapping_add(ONES * 0x25);
+    let upper = at_least_a & !above_z & (ONES * 0x80);
+    w | (upper >> 2)
+}
+
 /// Case-insensitive equality of `text` with `lower`, which is already
 /// lowercase.
 pub fn eq_folded(text: &str, lower: &str) -> bool {
@@ -209,6 +297,100 @@ pub fn format_number(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every ASCII byte in every position of a word lowers as
+    /// `to_ascii_lowercase` lowers it.
+    #[test]
+    fn words_lower_as_bytes_do() {
+        for b in 0u8..128 {
+            for pos in 0..8 {
+                let mut w = [b'q'; 8];
+                w[pos] = b;
+                let mut want = w;
+                want.make_ascii_lowercase();
+                assert_eq!(
+                    lower8(u64::from_le_bytes(w)).to_le_bytes(),
+                    want,
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
+    }
+
+    /// A value in any case finds the entry its lowercase form finds, and
+    /// nothing else: mixed case, lengths around the word size, non-ASCII
+    /// entries and values, near misses.
+    #[test]
+    fn folded_lookups_find_what_lowercase_lookups_find() {
+        let entries = [
+            "gmail.com",
+            "web.de",
+            "united states",
+            "x",
+            "",
+            "abcdefgh",
+            "abcdefghi",
+            "münchen",
+            "straße",
+            "self-employed",
+            "q3 2025",
+            "< 3 months",
+        ];
+        let mut map = FoldedMap::default();
+        for (i, e) in entries.iter().enumerate() {
+            map.add(e, 1 << i);
+        }
+        map.add("web.de", 1 << 20);
+        assert_eq!(map.len(), entries.len());
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut probes: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        probes.extend(
+            [
+                "gmail.co",
+                "gmail.comm",
+                "abcdefgH",
+                "ABCDEFGHI",
+                "abcdefgh ",
+                "MÜNCHEN",
+            ]
+            .map(String::from),
+        );
+        for _ in 0..20_000 {
+            let base = probes[(next() % probes.len() as u64) as usize].clone();
+            let v: String = base
+                .chars()
+                .map(|c| {
+                    if next() % 2 == 0 {
+                        c.to_uppercase().next().unwrap()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let mut lower = String::new();
+            push_lower(&v, &mut lower);
+            let want = map.get_lower(&lower);
+            let expected = entries.iter().position(|e| *e == lower).map_or(0, |i| {
+                (1u64 << i) | if lower == "web.de" { 1 << 20 } else { 0 }
+            });
+            assert_eq!(want, expected, "{v:?}");
+            match map.get_ascii(&v) {
+                Some(bits) => assert_eq!(bits, want, "{v:?}"),
+                None => assert!(!v.is_ascii()),
+            }
+        }
+        // Past the stack buffer: found through the lowercase form.
+        let long = "abcdefgh".repeat(9);
+        map.add(&long, 1 << 30);
+        assert_eq!(map.get_ascii(&long.to_uppercase()), None);
+        assert_eq!(map.get_lower(&long), 1 << 30);
+    }
 
     fn n(s: &str) -> Option<f64> {
         read_number(s)

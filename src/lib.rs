@@ -21,6 +21,8 @@ pub mod row;
 pub mod rules;
 pub mod state;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 
 use clap::Parser;
 

@@ -313,13 +313,8 @@ mod tests {
     #[test]
     fn ascii_domains_judged_as_any_domain() {
         const BYTES: &[u8] = b"ab-.xn1Z_@ ";
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::testing::Rng::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = || rng.next();
         let mut agreed = [0; 2];
         for _ in 0..200_000 {
             let len = (next() % 12) as usize;

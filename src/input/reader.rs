@@ -684,13 +684,8 @@ mod tests {
         // Random text over the bytes that matter to CSV, read with and
         // without the one-line fast path, in reads of several sizes.
         let alphabet = b"ab ,,,\"\"\"\r\n\n\xc3\xa9x";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.next();
         let limits = Limits {
             max_field: 12,
             max_record: 40,

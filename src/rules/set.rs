@@ -142,20 +142,6 @@ mod tests {
         p.iter().map(|s| s.to_string()).collect()
     }
 
-    /// Tiny xorshift, so the test needs no seed crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-            xs[(self.next() % xs.len() as u64) as usize]
-        }
-    }
-
     /// Every set answers as the `meta` regex does, on random texts built
     /// of pieces the patterns care about (words, word boundaries, case,
     /// non-ASCII letters next to words, digits and separators), and the
@@ -178,7 +164,7 @@ mod tests {
             "@", "a", "acme", "com", "de", "x", "é", "É", "ß", "STRASSE", "straße", "ün", "0",
             "12", "$", ",", "k", "K", ".5", "日本", "\u{212A}", "_", "%", "+",
         ];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = crate::testing::Rng::new(0x9e37_79b9_7f4a_7c15);
         for (k, p) in sets.iter().enumerate() {
             let set = RegexSet::new(p).unwrap();
             if k < 4 {

@@ -247,12 +247,9 @@ impl FoldedMap {
         hit.map_or(0, |(_, b)| *b)
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.table.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
     }
 }
 
@@ -342,13 +339,8 @@ mod tests {
         }
         map.add("web.de", 1 << 20);
         assert_eq!(map.len(), entries.len());
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.next();
         let mut probes: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
         probes.extend(
             [

@@ -10,20 +10,20 @@
 //! by the writer in order, so the output bytes are the same for any number
 //! of threads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
+use crate::dedup::Decision;
 use crate::dedup::{Fill, HashedMap, Index, Plan, Prior};
 use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Format, Layout, OutputOptions, StageFiles};
-use crate::row::{ChunkOut, FileCtx, History, Pass, Preset, RunCtx, Stashed, Worker};
+use crate::row::{ChunkOut, FileCtx, History, Kept, Pass, Preset, RunCtx, Stashed, Worker};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
 use crate::state::{KeyUpdate, State};
@@ -37,9 +37,10 @@ const BATCH_BYTES: usize = 2 * 1024 * 1024;
 /// A recycled record keeps buffers up to this size; larger ones (grown for
 /// one large record) are given back.
 const KEEP_BUFFER: usize = 1024 * 1024;
-/// Records per parallel work item within a batch.
+/// Records per output chunk within a batch.
 const CHUNK: usize = 512;
-/// Batches in flight between the threads.
+/// Batches in flight per pool thread (read, being evaluated, waiting to be
+/// handed on in order), and evaluated batches queued for the writer.
 const IN_FLIGHT: usize = 3;
 
 pub struct RunConfig<'a> {
@@ -65,6 +66,8 @@ pub struct RunConfig<'a> {
 }
 
 struct Batch {
+    /// The batch's place in the pass, from 0.
+    seq: u64,
     file: usize,
     records: Vec<Record>,
     len: usize,
@@ -328,7 +331,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             fills: HashedMap::default(),
         },
         merged: Vec::new(),
-        preset: Preset::default(),
+        names: names.clone().into(),
     });
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
@@ -493,9 +496,31 @@ fn spool_once(dir: &Path, source: &Source) -> Result<tempfile::NamedTempFile, Er
     Ok(tmp)
 }
 
-/// One pass: reads every input in batches on one thread, evaluates each
-/// batch on the pool, and hands the results to `consume` in input order on
-/// another thread. Returns what each input gave.
+/// What the coordinator of a pass hears about: a batch read, the end of
+/// the input, a batch whose keys are known (one-pass deduplication), a
+/// batch evaluated for writing.
+enum Event {
+    Read(Batch),
+    ReadEnd,
+    Keyed(Batch, Vec<ChunkOut>, Vec<Stashed>),
+    Evaluated(Batch, Vec<ChunkOut>, Option<Vec<Stashed>>),
+}
+
+/// One pass: reads every input in batches on one thread, evaluates the
+/// batches on the pool, several at a time and each on one pool thread,
+/// and hands the results to `consume` in input order on another thread.
+///
+/// No batch waits for another to be evaluated: a pool thread that is done
+/// with one takes the next one read, and evaluated batches wait in a
+/// reorder buffer until the ones before them are handed on (a batch split
+/// across the threads kept one of them idle at each batch's end while the
+/// other finished its last chunk). The reader has [`IN_FLIGHT`] record
+/// buffers per pool thread and waits for one to come back before it reads
+/// on, which bounds the memory. With one-pass deduplication each batch is
+/// evaluated twice: for its keys, in any order; then, once it has been
+/// observed here (in input order, after every batch before it), for
+/// writing, with its rows' decisions preset.
+#[allow(clippy::too_many_arguments)]
 fn drive<F>(
     readers: Vec<Box<dyn RecordSource>>,
     names: &[String],
@@ -510,14 +535,23 @@ fn drive<F>(
 where
     F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
 {
-    let (batch_tx, batch_rx) = sync_channel::<Batch>(IN_FLIGHT);
-    let (recycle_tx, recycle_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT + 2);
+    let threads = pool.current_num_threads();
+    let (event_tx, event_rx) = channel::<Event>();
+    let (recycle_tx, recycle_rx) = channel::<Vec<Record>>();
+    for _ in 0..IN_FLIGHT * threads + 1 {
+        let _ = recycle_tx.send(Vec::new());
+    }
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
     let mut file_offsets = vec![0u64; files.len()];
-    let workers = Workers::new(pool.current_num_threads());
+    let workers = Workers::new(threads);
     let mut rows_done = 0u64;
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
-        let reader = scope.spawn(move || read_all(readers, names, batch_tx, recycle_rx));
+        let read_tx = event_tx.clone();
+        let reader = scope.spawn(move || {
+            let read = read_all(readers, names, &read_tx, recycle_rx);
+            let _ = read_tx.send(Event::ReadEnd);
+            read
+        });
         let writer = scope.spawn(move || -> Result<(), Error> {
             for p in out_rx {
                 for c in p.chunks {
@@ -526,8 +560,7 @@ where
             }
             Ok(())
         });
-        let mut eval_result = Ok(());
-        // Hands a processed batch to the writer and its buffers back to
+        // Hands an evaluated batch to the writer and its buffers back to
         // the reader.
         let mut finish = |mut batch: Batch, chunks: Vec<ChunkOut>| -> Result<(), Error> {
             if let Some(b) = bar {
@@ -549,7 +582,7 @@ where
                     r.raw = Vec::new();
                 }
             }
-            let _ = recycle_tx.try_send(spent);
+            let _ = recycle_tx.send(spent);
             out_tx
                 .send(done)
                 .map_err(|_| Error::Output("output".into(), "the writer stopped".into()))
@@ -558,92 +591,85 @@ where
             pass: Pass::Keys,
             ..run_ctx.clone()
         };
-        // With one-pass deduplication, a batch whose keys are known waits
-        // here: its keys are observed and it is written while the next
-        // batch's keys are worked out, so the pool never waits for the
-        // (sequential) observing.
-        let mut pending: Option<(Batch, Vec<ChunkOut>, Vec<Stashed>)> = None;
-        let mut spare_stash: Vec<Vec<Stashed>> = Vec::new();
-        let mut batches = batch_rx.into_iter();
-        loop {
-            if let Some(sig) = crate::interrupt::received() {
-                eval_result = Err(Error::Interrupted(sig));
-                break;
-            }
-            let mut next = batches.next();
-            let Some(st) = stream.as_deref_mut() else {
-                let Some(mut batch) = next else { break };
-                let file = &files[batch.file];
-                let (first, first_global) = (batch.first_row, batch.first_global);
-                let records = &mut batch.records[..batch.len];
-                let chunks = eval_batch(
-                    pool,
-                    &workers,
-                    records,
-                    &mut [],
-                    run_ctx,
-                    file,
-                    first,
-                    first_global,
-                );
-                if let Err(e) = finish(batch, chunks) {
-                    eval_result = Err(e);
-                    break;
+        let (workers, keys_ctx) = (&workers, &keys_ctx);
+        let mut eval_result = Ok(());
+        pool.in_place_scope(|s| {
+            let (mut read, mut observed, mut handed) = (0u64, 0u64, 0u64);
+            let mut read_end = false;
+            let mut keyed: BTreeMap<u64, (Batch, Vec<ChunkOut>, Vec<Stashed>)> = BTreeMap::new();
+            let mut evaluated: BTreeMap<u64, (Batch, Vec<ChunkOut>)> = BTreeMap::new();
+            let mut spare_stash: Vec<Vec<Stashed>> = Vec::new();
+            while !read_end || handed < read {
+                if let Some(sig) = crate::interrupt::received() {
+                    eval_result = Err(Error::Interrupted(sig));
+                    return;
                 }
-                continue;
-            };
-            if next.is_none() && pending.is_none() {
-                break;
-            }
-            let mut stash = spare_stash.pop().unwrap_or_default();
-            if let Some(b) = &next {
-                stash.truncate(b.len);
-                let missing = b.len - stash.len();
-                stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
-            }
-            let (facts, written) = pool.install(|| {
-                rayon::join(
-                    || {
-                        next.as_mut().map(|b| {
-                            let records = &mut b.records[..b.len];
-                            let file = &files[b.file];
-                            let (first, global) = (b.first_row, b.first_global);
-                            eval_batch(
-                                pool, &workers, records, &mut stash, &keys_ctx, file, first, global,
-                            )
-                        })
-                    },
-                    || {
-                        pending.as_mut().map(|(p, facts, stash)| {
-                            observe_batch(st, p, facts);
-                            let ctx = RunCtx {
-                                plan: Some(&st.plan),
-                                preset: Some(&st.preset),
-                                ..run_ctx.clone()
-                            };
-                            let records = &mut p.records[..p.len];
-                            let file = &files[p.file];
-                            let (first, global) = (p.first_row, p.first_global);
-                            eval_batch(pool, &workers, records, stash, &ctx, file, first, global)
-                        })
-                    },
-                )
-            });
-            if let (Some((p, _, used)), Some(chunks)) = (pending.take(), written) {
-                spare_stash.push(used);
-                if let Err(e) = finish(p, chunks) {
-                    eval_result = Err(e);
-                    break;
+                // This thread holds a sender: the channel stays open.
+                let Ok(event) = event_rx.recv() else { return };
+                match event {
+                    Event::ReadEnd => read_end = true,
+                    Event::Read(mut batch) => {
+                        read += 1;
+                        let tx = event_tx.clone();
+                        if stream.is_none() {
+                            s.spawn(move |_| {
+                                let file = &files[batch.file];
+                                let chunks =
+                                    eval_batch(workers, &mut batch, &mut [], run_ctx, file);
+                                let _ = tx.send(Event::Evaluated(batch, chunks, None));
+                            });
+                            continue;
+                        }
+                        let mut stash = spare_stash.pop().unwrap_or_default();
+                        stash.truncate(batch.len);
+                        let missing = batch.len - stash.len();
+                        stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
+                        s.spawn(move |_| {
+                            let file = &files[batch.file];
+                            let facts = eval_batch(workers, &mut batch, &mut stash, keys_ctx, file);
+                            let _ = tx.send(Event::Keyed(batch, facts, stash));
+                        });
+                    }
+                    Event::Keyed(batch, facts, stash) => {
+                        keyed.insert(batch.seq, (batch, facts, stash));
+                        let Some(st) = stream.as_deref_mut() else {
+                            continue;
+                        };
+                        while let Some((mut batch, facts, mut stash)) = keyed.remove(&observed) {
+                            observed += 1;
+                            let preset = observe_batch(st, &batch, &facts);
+                            let tx = event_tx.clone();
+                            s.spawn(move |_| {
+                                let ctx = RunCtx {
+                                    preset: Some(&preset),
+                                    ..run_ctx.clone()
+                                };
+                                let file = &files[batch.file];
+                                let chunks =
+                                    eval_batch(workers, &mut batch, &mut stash, &ctx, file);
+                                let _ = tx.send(Event::Evaluated(batch, chunks, Some(stash)));
+                            });
+                        }
+                    }
+                    Event::Evaluated(batch, chunks, stash) => {
+                        spare_stash.extend(stash);
+                        evaluated.insert(batch.seq, (batch, chunks));
+                        while let Some((batch, chunks)) = evaluated.remove(&handed) {
+                            handed += 1;
+                            if let Err(e) = finish(batch, chunks) {
+                                eval_result = Err(e);
+                                return;
+                            }
+                        }
+                    }
                 }
             }
-            pending = next.zip(facts).map(|(b, f)| (b, f, stash));
-        }
-        // A loop that stopped early lets go of the batches, so that a
-        // reader waiting to hand over one more stops too.
-        drop(batches);
-        drop(pending);
-        drop(out_tx);
+        });
+        // A pass that stopped early lets go of the buffers and the events,
+        // so that a reader waiting for either stops too.
+        drop(event_rx);
         drop(recycle_tx);
+        drop(out_tx);
         let read = reader.join().unwrap_or_else(|_| {
             Err(Error::Input(
                 "input".into(),
@@ -738,68 +764,60 @@ impl Drop for Lease<'_> {
     }
 }
 
-/// Evaluates one batch's records in parallel, in chunks of [`CHUNK`]
-/// records, each chunk's output in input order. `stash` is empty, or holds
-/// one verdict per record (see [`Worker::process_all`]).
+/// Evaluates one batch's records on the calling thread, in chunks of
+/// [`CHUNK`] records, each chunk's output in input order. `stash` is
+/// empty, or holds one verdict per record (see [`Worker::process_all`]).
 fn eval_batch(
-    pool: &rayon::ThreadPool,
     workers: &Workers,
-    records: &mut [Record],
+    batch: &mut Batch,
     stash: &mut [Stashed],
     run_ctx: &RunCtx,
     file: &FileCtx,
-    first: u64,
-    first_global: u64,
 ) -> Vec<ChunkOut> {
-    let rules = run_ctx.rules;
-    let stashes: Vec<Option<&mut [Stashed]>> = if stash.len() == records.len() {
-        stash.chunks_mut(CHUNK).map(Some).collect()
-    } else {
-        records.chunks(CHUNK).map(|_| None).collect()
-    };
-    pool.install(|| {
-        records
-            .par_chunks_mut(CHUNK)
-            .zip(stashes)
-            .enumerate()
-            .map_init(
-                || workers.lease(run_ctx),
-                |w, (ci, (recs, mut st))| {
-                    let w = w.get(run_ctx);
-                    let mut out = ChunkOut::new(rules.rules.len());
-                    let i = (ci * CHUNK) as u64;
-                    let (row, global) = (first + i, first_global + i);
-                    w.process_all(
-                        run_ctx,
-                        file,
-                        recs,
-                        row,
-                        global,
-                        &mut out,
-                        st.as_deref_mut(),
-                    );
-                    w.drain_into(run_ctx, &mut out);
-                    out
-                },
-            )
-            .collect()
-    })
+    let mut lease = workers.lease(run_ctx);
+    let w = lease.get(run_ctx);
+    let mut stash = (stash.len() == batch.len).then_some(stash);
+    let records = &mut batch.records[..batch.len];
+    let mut outs = Vec::with_capacity(records.len().div_ceil(CHUNK));
+    for (ci, recs) in records.chunks_mut(CHUNK).enumerate() {
+        let at = ci * CHUNK;
+        let st = stash.as_deref_mut().map(|s| &mut s[at..at + recs.len()]);
+        let mut out = ChunkOut::new(run_ctx.rules.rules.len());
+        let (row, global) = (batch.first_row + at as u64, batch.first_global + at as u64);
+        w.process_all(run_ctx, file, recs, row, global, &mut out, st);
+        w.drain_into(run_ctx, &mut out);
+        outs.push(out);
+    }
+    outs
 }
 
 /// Observes the keys of one batch, in input order, and presets each
-/// row's decision for the pass that writes it. With one key, first kept,
-/// nothing merges and a person's kept row is their first: each row's
-/// decision is final as soon as it is observed.
-fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) {
+/// row's decision for the evaluation that writes it. With one key, first
+/// kept, nothing merges and a person's kept row is their first: each
+/// row's decision is final as soon as it is observed, and so is what its
+/// reason names of the kept row.
+fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) -> Preset {
     let first_global = batch.first_global;
-    let preset = &mut st.preset;
-    preset.first = first_global;
-    preset.decisions.clear();
-    preset.decisions.resize(batch.len, None);
+    let base = &mut st.plan.file_base;
+    // Files with no records take the base of the next one.
+    let start = first_global - (batch.first_row - 1);
+    if base.len() <= batch.file {
+        base.resize(batch.file + 1, start);
+    }
+    base[batch.file] = start;
+    let mut preset = Preset {
+        first: first_global,
+        decisions: vec![None; batch.len],
+        kept: Vec::new(),
+        names: st.names.clone(),
+    };
     for c in facts {
         for f in &c.facts {
             if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {
                 let d = st.plan.index.decide_in(cl, f.row, &f.keys);
+                if let Decision::Drop { cluster, .. } = d {
+                    preset.kept.push((f.row, Kept::of(&st.plan, cluster)));
+                }
                 if let Some(slot) = f
                     .row
                     .checked_sub(first_global)
@@ -810,13 +828,7 @@ fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) {
             }
         }
     }
-    let base = &mut st.plan.file_base;
-    // Files with no records take the base of the next one.
-    let start = first_global - (batch.first_row - 1);
-    if base.len() <= batch.file {
-        base.resize(batch.file + 1, start);
-    }
-    base[batch.file] = start;
+    preset
 }
 
 /// Deduplication decided batch by batch in one pass: possible when the
@@ -827,8 +839,8 @@ pub struct Streaming {
     /// Grows batch by batch; its file bases are set as files begin.
     plan: Plan,
     merged: Vec<u32>,
-    /// The decisions of the batch being written.
-    preset: Preset,
+    /// The inputs' names, for the presets.
+    names: std::sync::Arc<[String]>,
 }
 
 /// Whether deduplication can be decided in one pass (see [`Streaming`]).
@@ -847,15 +859,20 @@ fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {
 fn read_all(
     readers: Vec<Box<dyn RecordSource>>,
     names: &[String],
-    tx: SyncSender<Batch>,
+    tx: &Sender<Event>,
     recycle: Receiver<Vec<Record>>,
 ) -> Result<Vec<ReadCounts>, Error> {
     let mut counts = Vec::new();
     let mut global = 0u64;
+    let mut seq = 0u64;
     for (file, mut rdr) in readers.into_iter().enumerate() {
         let mut row = 1u64;
         loop {
-            let mut records = recycle.try_recv().unwrap_or_default();
+            // A buffer comes back when a batch is handed on; none comes
+            // back once the pass has stopped.
+            let Ok(mut records) = recycle.recv() else {
+                return Ok(counts);
+            };
             records.resize_with(BATCH, Record::default);
             let mut len = 0;
             let mut held = 0;
@@ -878,6 +895,7 @@ fn read_all(
                 break;
             }
             let batch = Batch {
+                seq,
                 file,
                 records,
                 len,
@@ -887,7 +905,8 @@ fn read_all(
             };
             row += len as u64;
             global += len as u64;
-            if tx.send(batch).is_err() {
+            seq += 1;
+            if tx.send(Event::Read(batch)).is_err() {
                 return Ok(counts);
             }
             if len < BATCH && held < BATCH_BYTES {

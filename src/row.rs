@@ -110,13 +110,20 @@ impl<'a> RunCtx<'a> {
     }
 }
 
-/// The dedup decisions of one batch's rows, by run position.
+/// The dedup decisions of one batch's rows, by run position, with what
+/// each dropped row's reason names of its person's kept row: all a batch
+/// needs to be written while later batches are being observed.
 #[derive(Debug, Default)]
 pub struct Preset {
     /// Run position of the batch's first row.
     pub first: u64,
     /// `None` for rows without keys (unusable, or no key value).
     pub decisions: Vec<Option<Decision>>,
+    /// The kept row of each dropped row, by the dropped row's run
+    /// position, in order.
+    pub kept: Vec<(u64, Kept)>,
+    /// The inputs' names.
+    pub names: std::sync::Arc<[String]>,
 }
 
 impl Preset {
@@ -124,6 +131,35 @@ impl Preset {
     pub fn get(&self, global: u64) -> Option<Decision> {
         let i = usize::try_from(global.checked_sub(self.first)?).ok()?;
         self.decisions.get(i).copied().flatten()
+    }
+
+    /// The kept row of the dropped row at run position `global`.
+    fn kept(&self, global: u64) -> Option<Kept> {
+        let i = self.kept.binary_search_by_key(&global, |k| k.0).ok()?;
+        Some(self.kept[i].1)
+    }
+}
+
+/// A person's kept row, as a dropped duplicate's reason names it.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept {
+    /// The input file's index, and the row's line and row number in it.
+    pub file: usize,
+    pub line: u64,
+    pub row: u64,
+    pub stage: Stage,
+}
+
+impl Kept {
+    pub fn of(plan: &Plan, cluster: u32) -> Kept {
+        let b = plan.index.best(cluster);
+        let (file, row) = plan.locate(b.row);
+        Kept {
+            file,
+            line: b.line,
+            row,
+            stage: b.stage,
+        }
     }
 }
 
@@ -856,18 +892,28 @@ impl Worker {
             return;
         }
         let mut cluster = None;
-        if let Some(plan) = run.plan {
-            let decision = match preset {
-                Some(d) => d,
-                None if run.preset.is_some() => Decision::Keep { cluster: None },
-                None => plan.index.decide(global, &self.keys.hash),
-            };
+        let decision = match (preset, run.preset, run.plan) {
+            (Some(d), _, _) => Some(d),
+            (None, Some(_), _) => Some(Decision::Keep { cluster: None }),
+            (None, None, Some(plan)) => Some(plan.index.decide(global, &self.keys.hash)),
+            (None, None, None) => None,
+        };
+        if let Some(decision) = decision {
             match decision {
                 Decision::Keep { cluster: c } => cluster = c,
                 Decision::Drop { cluster, key, .. } => {
-                    self.note_seen(run, plan, Some(cluster), out);
+                    let (kept, names) = match (run.plan, run.preset) {
+                        (Some(plan), _) => {
+                            self.note_seen(run, plan, Some(cluster), out);
+                            (Some(Kept::of(plan, cluster)), &plan.names[..])
+                        }
+                        (None, Some(p)) => (p.kept(global), &p.names[..]),
+                        (None, None) => (None, &[][..]),
+                    };
+                    let Some(kept) = kept else {
+                        unreachable!("a dropped row's kept row is known")
+                    };
                     let found = Found {
-                        cluster,
                         key,
                         line,
                         row,
@@ -881,7 +927,8 @@ impl Worker {
                         file,
                         rec,
                         &view,
-                        plan,
+                        names,
+                        &kept,
                         &found,
                     );
                     out.duplicates += 1;
@@ -1151,7 +1198,6 @@ fn fills_for<'p>(
 /// A dropped duplicate: the person (cluster) whose kept row it loses to, the key
 /// they share, and where the duplicate is.
 struct Found {
-    cluster: u32,
     key: Option<usize>,
     line: u64,
     row: u64,
@@ -1168,19 +1214,18 @@ fn duplicate(
     file: &FileCtx,
     rec: &Record,
     view: &RowView,
-    plan: &Plan,
+    names: &[String],
+    kept: &Kept,
     found: &Found,
 ) {
     let Found {
-        cluster,
         key,
         line,
         row,
         own,
     } = *found;
     let spec = &run.rules.dedup;
-    let b = *plan.index.best(cluster);
-    let (kept_file, kept_row) = plan.locate(b.row);
+    let b = kept;
     let (kind, value) = match key {
         Some(i) => (spec.keys[i].name(), keys.text[i].as_str()),
         None => {
@@ -1236,9 +1281,9 @@ fn duplicate(
     w.write_field("duplicate");
     w.write_field(kind);
     w.write_cell(value.as_bytes(), run.sanitize);
-    w.write_cell(plan.names[kept_file].as_bytes(), run.sanitize);
+    w.write_cell(names[b.file].as_bytes(), run.sanitize);
     w.write_int(b.line);
-    w.write_int(kept_row);
+    w.write_int(b.row);
     w.write_cell(text.as_bytes(), run.sanitize);
     w.write_cell(file.name.as_bytes(), run.sanitize);
     w.write_int(line);

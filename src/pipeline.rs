@@ -509,6 +509,8 @@ enum Event {
 /// One pass: reads every input in batches on one thread, evaluates the
 /// batches on the pool, several at a time and each on one pool thread,
 /// and hands the results to `consume` in input order on another thread.
+/// A pool of one thread does all of that on the calling thread instead
+/// ([`drive_alone`]).
 ///
 /// No batch waits for another to be evaluated: a pool thread that is done
 /// with one takes the next one read, and evaluated batches wait in a
@@ -536,15 +538,17 @@ where
     F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
 {
     let threads = pool.current_num_threads();
+    let mut progress = Progress::new(bar, progress_base, files.len());
+    if threads == 1 {
+        return drive_alone(readers, names, files, run_ctx, progress, stream, consume);
+    }
     let (event_tx, event_rx) = channel::<Event>();
     let (recycle_tx, recycle_rx) = channel::<Vec<Record>>();
     for _ in 0..IN_FLIGHT * threads + 1 {
         let _ = recycle_tx.send(Vec::new());
     }
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
-    let mut file_offsets = vec![0u64; files.len()];
     let workers = Workers::new(threads);
-    let mut rows_done = 0u64;
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
         let read_tx = event_tx.clone();
         let reader = scope.spawn(move || {
@@ -562,27 +566,13 @@ where
         });
         // Hands an evaluated batch to the writer and its buffers back to
         // the reader.
-        let mut finish = |mut batch: Batch, chunks: Vec<ChunkOut>| -> Result<(), Error> {
-            if let Some(b) = bar {
-                rows_done += batch.len as u64;
-                file_offsets[batch.file] = batch.bytes;
-                b.set_position(progress_base + file_offsets.iter().sum::<u64>());
-                b.set_message(format!("{rows_done} rows"));
-            }
+        let mut finish = |batch: Batch, chunks: Vec<ChunkOut>| -> Result<(), Error> {
+            progress.batch_done(&batch);
             let done = Processed {
                 file: batch.file,
                 chunks,
             };
-            let mut spent = std::mem::take(&mut batch.records);
-            for r in &mut spent[..batch.len] {
-                if r.data.capacity() > KEEP_BUFFER {
-                    r.data = Vec::new();
-                }
-                if r.raw.capacity() > KEEP_BUFFER {
-                    r.raw = Vec::new();
-                }
-            }
-            let _ = recycle_tx.send(spent);
+            let _ = recycle_tx.send(spend(batch));
             out_tx
                 .send(done)
                 .map_err(|_| Error::Output("output".into(), "the writer stopped".into()))
@@ -687,6 +677,104 @@ where
         eval_result?;
         Ok(counts)
     })
+}
+
+/// A pass on one thread (`--jobs 1`): each batch read, evaluated and
+/// handed to `consume` in turn, so that the run takes one core.
+fn drive_alone<F>(
+    readers: Vec<Box<dyn RecordSource>>,
+    names: &[String],
+    files: &[FileCtx],
+    run_ctx: &RunCtx,
+    mut progress: Progress,
+    mut stream: Option<&mut Streaming>,
+    mut consume: F,
+) -> Result<Vec<ReadCounts>, Error>
+where
+    F: FnMut(usize, ChunkOut) -> Result<(), Error>,
+{
+    let workers = Workers::new(1);
+    let keys_ctx = RunCtx {
+        pass: Pass::Keys,
+        ..run_ctx.clone()
+    };
+    let mut batches = BatchReader::new(readers, names);
+    let mut records = Vec::new();
+    let mut stash = Vec::new();
+    loop {
+        if let Some(sig) = crate::interrupt::received() {
+            return Err(Error::Interrupted(sig));
+        }
+        let Some(mut batch) = batches.next(std::mem::take(&mut records))? else {
+            break;
+        };
+        let file = &files[batch.file];
+        let chunks = match stream.as_deref_mut() {
+            None => eval_batch(&workers, &mut batch, &mut [], run_ctx, file),
+            Some(st) => {
+                stash.truncate(batch.len);
+                let missing = batch.len - stash.len();
+                stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
+                let facts = eval_batch(&workers, &mut batch, &mut stash, &keys_ctx, file);
+                let preset = observe_batch(st, &batch, &facts);
+                let ctx = RunCtx {
+                    preset: Some(&preset),
+                    ..run_ctx.clone()
+                };
+                eval_batch(&workers, &mut batch, &mut stash, &ctx, file)
+            }
+        };
+        progress.batch_done(&batch);
+        for c in chunks {
+            consume(batch.file, c)?;
+        }
+        records = spend(batch);
+    }
+    Ok(batches.counts)
+}
+
+/// The progress bar of a pass: bytes read (of every input, from
+/// `base`) and rows handed on.
+struct Progress<'a> {
+    bar: Option<&'a ProgressBar>,
+    base: u64,
+    offsets: Vec<u64>,
+    rows: u64,
+}
+
+impl<'a> Progress<'a> {
+    fn new(bar: Option<&'a ProgressBar>, base: u64, files: usize) -> Self {
+        Progress {
+            bar,
+            base,
+            offsets: vec![0; files],
+            rows: 0,
+        }
+    }
+
+    fn batch_done(&mut self, batch: &Batch) {
+        if let Some(b) = self.bar {
+            self.rows += batch.len as u64;
+            self.offsets[batch.file] = batch.bytes;
+            b.set_position(self.base + self.offsets.iter().sum::<u64>());
+            b.set_message(format!("{} rows", self.rows));
+        }
+    }
+}
+
+/// A handed-on batch's records, to be read into again: buffers that one
+/// large record grew are given back.
+fn spend(mut batch: Batch) -> Vec<Record> {
+    let mut spent = std::mem::take(&mut batch.records);
+    for r in &mut spent[..batch.len] {
+        if r.data.capacity() > KEEP_BUFFER {
+            r.data = Vec::new();
+        }
+        if r.raw.capacity() > KEEP_BUFFER {
+            r.raw = Vec::new();
+        }
+    }
+    spent
 }
 
 /// The workers of a pass, kept from batch to batch: their buffers, and
@@ -854,25 +942,37 @@ fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {
         && cfg.state.is_none()
 }
 
-/// Reads every input in order into batches; returns the blank lines and
-/// records of each input, or the first read error.
-fn read_all(
+/// Reads every input in order into batches, and counts each input's
+/// blank lines and records.
+struct BatchReader<'a> {
     readers: Vec<Box<dyn RecordSource>>,
-    names: &[String],
-    tx: &Sender<Event>,
-    recycle: Receiver<Vec<Record>>,
-) -> Result<Vec<ReadCounts>, Error> {
-    let mut counts = Vec::new();
-    let mut global = 0u64;
-    let mut seq = 0u64;
-    for (file, mut rdr) in readers.into_iter().enumerate() {
-        let mut row = 1u64;
-        loop {
-            // A buffer comes back when a batch is handed on; none comes
-            // back once the pass has stopped.
-            let Ok(mut records) = recycle.recv() else {
-                return Ok(counts);
-            };
+    names: &'a [String],
+    /// The input being read, and its next record's row number.
+    file: usize,
+    row: u64,
+    /// Run position of the next record, and the next batch's place.
+    global: u64,
+    seq: u64,
+    counts: Vec<ReadCounts>,
+}
+
+impl<'a> BatchReader<'a> {
+    fn new(readers: Vec<Box<dyn RecordSource>>, names: &'a [String]) -> Self {
+        BatchReader {
+            readers,
+            names,
+            file: 0,
+            row: 1,
+            global: 0,
+            seq: 0,
+            counts: Vec::new(),
+        }
+    }
+
+    /// The next batch, read into `records` (a spent batch's, or empty);
+    /// `None` after the last input's last record.
+    fn next(&mut self, mut records: Vec<Record>) -> Result<Option<Batch>, Error> {
+        while let Some(rdr) = self.readers.get_mut(self.file) {
             records.resize_with(BATCH, Record::default);
             let mut len = 0;
             let mut held = 0;
@@ -885,40 +985,69 @@ fn read_all(
                     Ok(false) => break,
                     Err(e) => {
                         return Err(Error::Input(
-                            names[file].clone(),
+                            self.names[self.file].clone(),
                             format!("cannot read: {e}"),
                         ))
                     }
                 }
             }
             if len == 0 {
-                break;
+                self.end_file();
+                continue;
             }
             let batch = Batch {
-                seq,
-                file,
+                seq: self.seq,
+                file: self.file,
                 records,
                 len,
-                first_row: row,
-                first_global: global,
+                first_row: self.row,
+                first_global: self.global,
                 bytes: rdr.position(),
             };
-            row += len as u64;
-            global += len as u64;
-            seq += 1;
-            if tx.send(Event::Read(batch)).is_err() {
-                return Ok(counts);
-            }
+            self.row += len as u64;
+            self.global += len as u64;
+            self.seq += 1;
+            // A batch cut short by neither limit ends its input.
             if len < BATCH && held < BATCH_BYTES {
-                break;
+                self.end_file();
             }
+            return Ok(Some(batch));
         }
-        counts.push(ReadCounts {
-            blank: rdr.blank_lines(),
-            records: row - 1,
-        });
+        Ok(None)
     }
-    Ok(counts)
+
+    fn end_file(&mut self) {
+        let blank = self.readers[self.file].blank_lines();
+        self.counts.push(ReadCounts {
+            blank,
+            records: self.row - 1,
+        });
+        self.file += 1;
+        self.row = 1;
+    }
+}
+
+/// The reading thread of a pass on several threads: reads a batch into
+/// each record buffer that comes back (none come back once the pass has
+/// stopped) and hands it to the coordinator.
+fn read_all(
+    readers: Vec<Box<dyn RecordSource>>,
+    names: &[String],
+    tx: &Sender<Event>,
+    recycle: Receiver<Vec<Record>>,
+) -> Result<Vec<ReadCounts>, Error> {
+    let mut batches = BatchReader::new(readers, names);
+    while let Ok(records) = recycle.recv() {
+        match batches.next(records)? {
+            Some(batch) => {
+                if tx.send(Event::Read(batch)).is_err() {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    Ok(batches.counts)
 }
 
 /// The output columns (union of the inputs' headers, by header text and

@@ -150,6 +150,7 @@ fn normalised(mut summary: serde_json::Value) -> serde_json::Value {
     if let Some(o) = summary.as_object_mut() {
         o.remove("elapsed_seconds");
         o.remove("output_dir");
+        o.remove("jobs");
     }
     summary
 }
@@ -158,8 +159,8 @@ fn outputs() -> impl Iterator<Item = &'static str> {
     STAGE_FILES.into_iter().chain([SUMMARY])
 }
 
-fn run_args(out: &Path, input: &str) -> Vec<String> {
-    ["run", "--progress", "never", "--jobs", "2", "-o"]
+fn run_args(out: &Path, input: &str, jobs: &str) -> Vec<String> {
+    ["run", "--progress", "never", "--jobs", jobs, "-o"]
         .into_iter()
         .map(String::from)
         .chain([out.to_str().expect("utf-8").to_string(), input.to_string()])
@@ -169,7 +170,7 @@ fn run_args(out: &Path, input: &str) -> Vec<String> {
 /// A complete run; returns it and how long it took.
 fn complete_run(out: &Path, input: &str) -> (Run, Duration) {
     let started = Instant::now();
-    let args = run_args(out, input);
+    let args = run_args(out, input, "2");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = Run {
         out: leadsift(&args, None),
@@ -207,9 +208,15 @@ enum Moment {
 
 /// Starts a run and signals it at `moment`: SIGKILL through the standard
 /// library, SIGTERM through `kill(1)`.
-fn run_and_signal(out: &Path, input: &str, moment: Moment, term: bool) -> (u32, Output) {
+fn run_and_signal(
+    out: &Path,
+    input: &str,
+    moment: Moment,
+    term: bool,
+    jobs: &str,
+) -> (u32, Output) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leadsift"))
-        .args(run_args(out, input))
+        .args(run_args(out, input, jobs))
         .current_dir(root())
         .env_remove("LEADSIFT_RULES")
         .env_remove("LEADSIFT_OUT")
@@ -324,11 +331,14 @@ fn killed_runs_leave_each_output_old_or_new_never_partial() {
         } else {
             Moment::After(full.mul_f64(rng.unit() * 1.1))
         };
-        let (pid, output) = run_and_signal(&out, &inputs[new.index()], moment, term);
+        // Every third run on one thread (which reads, evaluates and
+        // writes in turn), the others on two.
+        let jobs = if i % 3 == 2 { "1" } else { "2" };
+        let (pid, output) = run_and_signal(&out, &inputs[new.index()], moment, term, jobs);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let end = end_of(output.status, term, &stderr);
         let what = format!(
-            "iteration {i}: {} at {moment:?} of a {full:?} run, {end:?}",
+            "iteration {i}: {} at {moment:?} of a {full:?} run with --jobs {jobs}, {end:?}",
             if term { "SIGTERM" } else { "SIGKILL" }
         );
 

@@ -505,13 +505,13 @@ impl Worker {
     }
 
     /// Processes one record: rejects it with its kind, or evaluates it.
-    /// The keys pass leaves the record as it was read, for the pass that
-    /// writes it next.
+    /// The record is left as it was read (a padded or cut copy is
+    /// evaluated), for the pass that writes it next.
     pub fn process(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        record: &mut Record,
+        record: &Record,
         row: u64,
         global: u64,
         out: &mut ChunkOut,
@@ -536,13 +536,13 @@ impl Worker {
         let mut at = 0;
         while at < records.len() {
             let n = Compiled::LANES.min(records.len() - at);
-            let group = &mut records[at..at + n];
+            let group = &records[at..at + n];
             let mut stashes = stash.as_deref_mut().map(|s| &mut s[at..at + n]);
-            self.evaluate_group(run, file, group, stashes.as_deref());
-            for (k, rec) in group.iter_mut().enumerate() {
+            let texts = self.evaluate_group(run, file, group, stashes.as_deref());
+            for (k, rec) in group.iter().enumerate() {
                 let s = stashes.as_deref_mut().and_then(|s| s.get_mut(k));
                 let (r, g) = (row + (at + k) as u64, global + (at + k) as u64);
-                let lane = self.lanes.lane_of[k].take();
+                let lane = self.lanes.lane_of[k].take().zip(texts[k]);
                 self.process_lane(run, file, rec, r, g, out, s, lane);
             }
             at += n;
@@ -551,24 +551,26 @@ impl Worker {
 
     /// Evaluates together the records of `group` that processing them
     /// would evaluate: read without problems, as wide as the header,
-    /// valid UTF-8, and not answered by a stashed verdict.
-    fn evaluate_group(
+    /// valid UTF-8, and not answered by a stashed verdict. Returns the
+    /// text of each record it evaluated (checked once: processing the
+    /// record reads it from here).
+    fn evaluate_group<'r>(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        group: &[Record],
+        group: &'r [Record],
         stash: Option<&[Stashed]>,
-    ) {
+    ) -> [Option<&'r str>; Compiled::LANES] {
         let lanes = &mut self.lanes;
         lanes.lane_of = [None; Compiled::LANES];
         let evaluates = match run.pass {
             Pass::Keys => stash.is_some(),
             _ => true,
         };
-        if !evaluates || self.decided.is_some() {
-            return;
-        }
         let mut texts: [Option<&str>; Compiled::LANES] = [None; Compiled::LANES];
+        if !evaluates || self.decided.is_some() {
+            return texts;
+        }
         let mut n = 0;
         for (k, rec) in group.iter().enumerate() {
             let stashed = stash.is_some_and(|s| s[k].valid) && run.pass != Pass::Keys;
@@ -584,7 +586,7 @@ impl Worker {
             n += 1;
         }
         if n == 0 {
-            return;
+            return texts;
         }
         let placeholders = &run.rules.placeholders;
         if file.name_parts {
@@ -611,23 +613,25 @@ impl Worker {
         }
         let out = &mut lanes.verdicts[..n];
         run.rules.evaluate_many(&views, &mut self.scratch, out);
+        texts
     }
 
     /// [`Worker::process`], for one-pass deduplication and rows evaluated
     /// together: the keys pass evaluates the whole row and leaves its
     /// verdict in `stash`, and the pass that writes the row takes it from
     /// there instead of evaluating the row again; a row evaluated with its
-    /// group has its verdict in lane `lane`.
+    /// group has its verdict in lane `lane`, with its text.
+    #[allow(clippy::too_many_arguments)]
     fn process_lane(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        record: &mut Record,
+        record: &Record,
         row: u64,
         global: u64,
         out: &mut ChunkOut,
         mut stash: Option<&mut Stashed>,
-        lane: Option<u8>,
+        lane: Option<(u8, &str)>,
     ) {
         if run.pass == Pass::Keys {
             if let Some(s) = stash.as_deref_mut() {
@@ -636,24 +640,21 @@ impl Worker {
             if record.problem.is_some() {
                 return;
             }
-            if record.len() != file.width {
-                let mut copy = record.clone();
-                return self.process_record(run, file, &mut copy, row, global, out, stash, None);
-            }
         }
         self.process_record(run, file, record, row, global, out, stash, lane);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn process_record(
         &mut self,
         run: &RunCtx,
         file: &FileCtx,
-        record: &mut Record,
+        record: &Record,
         row: u64,
         global: u64,
         out: &mut ChunkOut,
         stash: Option<&mut Stashed>,
-        lane: Option<u8>,
+        lane: Option<(u8, &str)>,
     ) {
         if out.excluded.is_empty() {
             if let Some(x) = run.exclusions {
@@ -663,7 +664,7 @@ impl Worker {
         let line = record.line;
         if let Some(kind) = record.problem {
             let raw = escape_raw(&record.raw);
-            let reason = std::mem::take(&mut record.message);
+            let reason = record.message.clone();
             self.reject(
                 run, file, record, kind, &reason, line, row, &raw, NOT_READ, out,
             );
@@ -671,19 +672,30 @@ impl Worker {
         }
         self.note.clear();
         self.extra.clear();
-        if record.len() > file.width && run.keep_long {
+        // A row cut to the header's width or padded to it is a copy (the
+        // record stays as read for a later pass).
+        let fitted;
+        let record = if record.len() > file.width && run.keep_long {
             self.extra = raw_text(record, file.width);
             let n = record.len() - file.width;
             self.note = format!("kept {n} extra field(s) in the extra column");
-            record.fields = file.width;
-            record.data_len = record.ends[file.width - 1];
+            let mut copy = record.clone();
+            copy.fields = file.width;
+            copy.data_len = copy.ends[file.width - 1];
+            fitted = copy;
+            &fitted
         } else if record.len() < file.width && run.pad_short {
             let n = file.width - record.len();
-            while record.len() < file.width {
-                record.push_field(b"");
+            let mut copy = record.clone();
+            while copy.len() < file.width {
+                copy.push_field(b"");
             }
             self.note = format!("padded {n} missing field(s)");
-        }
+            fitted = copy;
+            &fitted
+        } else {
+            record
+        };
         let count_problem = if record.len() > file.width {
             Some(RejectKind::TooManyFields)
         } else if record.len() < file.width {
@@ -703,11 +715,11 @@ impl Worker {
             );
             return;
         }
-        // The row's UTF-8 check (SIMD; a row evaluated with its group was
-        // checked there too): rules read the text it gives.
-        let record: &Record = record;
-        let text = match simdutf8::basic::from_utf8(record.bytes()) {
-            Ok(t) => t,
+        // The row's UTF-8 check (SIMD), unless its group's evaluation
+        // checked it: rules read the text it gives.
+        let checked = lane.map(|(_, text)| Ok(text));
+        let (lane, text) = match checked.unwrap_or_else(|| simdutf8::basic::from_utf8(record.bytes())) {
+            Ok(t) => (lane.map(|(j, _)| j), t),
             Err(_) => {
                 let field = record
                     .iter()

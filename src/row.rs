@@ -718,7 +718,9 @@ impl Worker {
         // The row's UTF-8 check (SIMD), unless its group's evaluation
         // checked it: rules read the text it gives.
         let checked = lane.map(|(_, text)| Ok(text));
-        let (lane, text) = match checked.unwrap_or_else(|| simdutf8::basic::from_utf8(record.bytes())) {
+        let (lane, text) = match checked
+            .unwrap_or_else(|| simdutf8::basic::from_utf8(record.bytes()))
+        {
             Ok(t) => (lane.map(|(j, _)| j), t),
             Err(_) => {
                 let field = record

@@ -19,6 +19,7 @@ pub mod spec;
 pub use keys::{key_hash, KeyBuf, KeyFields};
 pub use spec::{Criterion, DedupSpec, ExcludeBy, KeyKind, Order, KEY_KINDS};
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -146,6 +147,10 @@ impl Index {
     /// cluster), then the row's cluster.
     pub fn observe(&mut self, f: &Fact, merged: &mut Vec<u32>) -> Option<u32> {
         merged.clear();
+        let mut present = f.keys.iter().filter(|&&k| k != 0);
+        if let (Some(&k), None) = (present.next(), present.next()) {
+            return Some(self.observe_one(f, k));
+        }
         let mut root: Option<u32> = None;
         for &k in f.keys.iter().filter(|&&k| k != 0) {
             if let Some(&c) = self.keys.get(&k) {
@@ -197,6 +202,43 @@ impl Index {
             self.keys.entry(k).or_insert(c);
         }
         Some(c)
+    }
+
+    /// [`Index::observe`] for a row with one key: nothing can merge, and
+    /// the key is looked up once (a miss in a large table is most of the
+    /// cost).
+    fn observe_one(&mut self, f: &Fact, k: u64) -> u32 {
+        let me = Best {
+            line: f.line,
+            row: f.row,
+            rank: f.rank,
+            keys: f.keys.map(|k| k as u32),
+            stage: f.stage,
+            score: f.score,
+            empty: f.empty,
+        };
+        let next = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
+        let known = match self.keys.entry(k) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(next);
+                None
+            }
+        };
+        match known {
+            Some(c) => {
+                let r = self.find(c);
+                if self.better(&me, &self.best[r as usize]) {
+                    self.best[r as usize] = me;
+                }
+                r
+            }
+            None => {
+                self.parent.push(next);
+                self.best.push(me);
+                next
+            }
+        }
     }
 
     /// Ends pass one: every cluster points straight at its root, so that

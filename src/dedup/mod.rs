@@ -76,6 +76,21 @@ pub struct Best {
     pub empty: u64,
 }
 
+impl Best {
+    /// A row as the best of its person so far.
+    fn of(f: &Fact) -> Best {
+        Best {
+            line: f.line,
+            row: f.row,
+            rank: f.rank,
+            keys: f.keys.map(|k| k as u32),
+            stage: f.stage,
+            score: f.score,
+            empty: f.empty,
+        }
+    }
+}
+
 /// A value for an empty field of a kept row, from one of its duplicates.
 #[derive(Debug, Clone)]
 pub struct Fill {
@@ -175,15 +190,7 @@ impl Index {
         if f.keys.iter().all(|&k| k == 0) {
             return None;
         }
-        let me = Best {
-            line: f.line,
-            row: f.row,
-            rank: f.rank,
-            keys: f.keys.map(|k| k as u32),
-            stage: f.stage,
-            score: f.score,
-            empty: f.empty,
-        };
+        let me = Best::of(f);
         let c = match root {
             Some(r) => {
                 if self.better(&me, &self.best[r as usize]) {
@@ -208,15 +215,7 @@ impl Index {
     /// the key is looked up once (a miss in a large table is most of the
     /// cost).
     fn observe_one(&mut self, f: &Fact, k: u64) -> u32 {
-        let me = Best {
-            line: f.line,
-            row: f.row,
-            rank: f.rank,
-            keys: f.keys.map(|k| k as u32),
-            stage: f.stage,
-            score: f.score,
-            empty: f.empty,
-        };
+        let me = Best::of(f);
         let next = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
         let known = match self.keys.entry(k) {
             Entry::Occupied(e) => Some(*e.get()),

@@ -1346,7 +1346,7 @@ fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &R
     // order, and the row has all of them.
     let ends = &rec.ends[..rec.fields];
     if file.same_columns && ends.len() == file.out_to_in.len() {
-        w.write_fields(rec.bytes(), ends, sanitize_cells);
+        w.write_fields(&rec.data, ends, sanitize_cells);
         return;
     }
     for col in &file.out_to_in {

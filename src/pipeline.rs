@@ -30,7 +30,7 @@ use crate::state::{KeyUpdate, State};
 use crate::summary::{DedupSummary, FileSummary, StateSummary, Summary};
 
 /// Records per batch handed to the workers.
-const BATCH: usize = 4 * 1024;
+const BATCH: usize = 2 * 1024;
 /// Bytes of record data after which a batch is closed before it holds
 /// [`BATCH`] records, so that large records do not make large batches.
 const BATCH_BYTES: usize = 2 * 1024 * 1024;

@@ -1,9 +1,13 @@
-//! The run: read records in batches on one thread, evaluate each batch in
-//! parallel, hand the results on in input order to one thread.
+//! The run: read records in batches, evaluate the batches in parallel
+//! (each on the pool thread that read it), hand the results on in input
+//! order to one thread that writes them. With one thread (`--jobs 1`),
+//! each batch is read, evaluated and written in turn on the calling
+//! thread.
 //!
 //! With deduplication on, the inputs are read twice (three times with
-//! `fill_empty`): the first pass only reports each usable row's keys and
-//! rank to the bookkeeping in `dedup`, the last one writes. Memory is
+//! `fill_empty`), unless one pass can decide it (see [`Streaming`]): the
+//! first pass only reports each usable row's keys and rank to the
+//! bookkeeping in `dedup`, the last one writes. Memory is
 //! bounded by the batch size (in records and in bytes) times the few
 //! batches in flight, plus the per-person bookkeeping; not by the input.
 //! Rows are serialised by the workers into per-chunk buffers and appended
@@ -12,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::sync::mpsc::{channel, sync_channel, Sender};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -496,32 +500,135 @@ fn spool_once(dir: &Path, source: &Source) -> Result<tempfile::NamedTempFile, Er
     Ok(tmp)
 }
 
-/// What the coordinator of a pass hears about: a batch read, the end of
-/// the input, a batch whose keys are known (one-pass deduplication), a
-/// batch evaluated for writing.
+/// What the coordinator of a pass hears about: the end of the input (and
+/// how many batches it made), a batch whose keys are known (one-pass
+/// deduplication), a batch evaluated for writing, a task that panicked.
 enum Event {
-    Read(Batch),
-    ReadEnd,
+    ReadEnd(u64),
     Keyed(Batch, Vec<ChunkOut>, Vec<Stashed>),
     Evaluated(Batch, Vec<ChunkOut>, Option<Vec<Stashed>>),
+    Panicked,
 }
 
-/// One pass: reads every input in batches on one thread, evaluates the
-/// batches on the pool, several at a time and each on one pool thread,
-/// and hands the results to `consume` in input order on another thread.
-/// A pool of one thread does all of that on the calling thread instead
-/// ([`drive_alone`]).
+/// What the pool's tasks of a pass share.
+struct Tasks<'a> {
+    files: &'a [FileCtx],
+    workers: &'a Workers,
+    run_ctx: &'a RunCtx<'a>,
+    keys_ctx: &'a RunCtx<'a>,
+    /// One-pass deduplication: a batch is evaluated for its keys first.
+    keys_first: bool,
+    /// The reading, one batch at a time, by whichever pool thread runs
+    /// the read task, and its first error.
+    reading: std::sync::Mutex<(BatchReader<'a>, Option<Error>)>,
+    /// What reading needs besides, under a lock of its own (the
+    /// coordinator hands buffers back while a batch is being read).
+    spare: std::sync::Mutex<Spare>,
+    events: Sender<Event>,
+}
+
+/// Buffers for reading, and whether it waits for them.
+struct Spare {
+    /// Record buffers to read into ([`IN_FLIGHT`] per thread, and one).
+    records: Vec<Vec<Record>>,
+    stashes: Vec<Vec<Stashed>>,
+    /// No read task is queued: it found no free buffer. The next buffer
+    /// handed back queues one.
+    parked: bool,
+    /// The input ended or failed, or the pass stopped.
+    stop: bool,
+}
+
+/// Sends [`Event::Panicked`] if the task it guards panics, so that the
+/// coordinator stops waiting for the task's batch (the scope then passes
+/// the panic on).
+struct PanicAlarm<'a>(&'a Sender<Event>);
+
+impl Drop for PanicAlarm<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Event::Panicked);
+        }
+    }
+}
+
+/// Reads the next batch (one read task is queued or running at a time),
+/// queues the read after it, and evaluates the batch on this thread,
+/// whose cache holds the records it has just read. With no record buffer
+/// free it parks instead: the coordinator queues the next read when it
+/// hands a batch on.
+fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
+    let _alarm = PanicAlarm(&t.events);
+    let (records, stash) = {
+        let Ok(mut spare) = t.spare.lock() else {
+            return;
+        };
+        if spare.stop {
+            return;
+        }
+        let Some(records) = spare.records.pop() else {
+            spare.parked = true;
+            return;
+        };
+        let stash = t
+            .keys_first
+            .then(|| spare.stashes.pop().unwrap_or_default());
+        (records, stash)
+    };
+    let mut batch = {
+        let Ok(mut reading) = t.reading.lock() else {
+            return;
+        };
+        let (batches, error) = &mut *reading;
+        let next = batches.next(records);
+        let batch = next.unwrap_or_else(|e| {
+            *error = Some(e);
+            None
+        });
+        let Some(batch) = batch else {
+            if let Ok(mut spare) = t.spare.lock() {
+                spare.stop = true;
+            }
+            let _ = t.events.send(Event::ReadEnd(batches.seq));
+            return;
+        };
+        batch
+    };
+    s.spawn(move |s| read_task(s, t));
+    let file = &t.files[batch.file];
+    match stash {
+        None => {
+            let chunks = eval_batch(t.workers, &mut batch, &mut [], t.run_ctx, file);
+            let _ = t.events.send(Event::Evaluated(batch, chunks, None));
+        }
+        Some(mut stash) => {
+            stash.truncate(batch.len);
+            let missing = batch.len - stash.len();
+            stash.extend((0..missing).map(|_| Stashed::new(t.run_ctx.rules)));
+            let facts = eval_batch(t.workers, &mut batch, &mut stash, t.keys_ctx, file);
+            let _ = t.events.send(Event::Keyed(batch, facts, stash));
+        }
+    }
+}
+
+/// One pass: evaluates the inputs' batches on the pool, several at a
+/// time, each on the pool thread that read it, and hands the results to
+/// `consume` in input order on a thread of its own. A pool of one thread
+/// does all of that on the calling thread instead ([`drive_alone`]).
 ///
-/// No batch waits for another to be evaluated: a pool thread that is done
-/// with one takes the next one read, and evaluated batches wait in a
-/// reorder buffer until the ones before them are handed on (a batch split
-/// across the threads kept one of them idle at each batch's end while the
-/// other finished its last chunk). The reader has [`IN_FLIGHT`] record
-/// buffers per pool thread and waits for one to come back before it reads
-/// on, which bounds the memory. With one-pass deduplication each batch is
-/// evaluated twice: for its keys, in any order; then, once it has been
-/// observed here (in input order, after every batch before it), for
-/// writing, with its rows' decisions preset.
+/// Reading is a task that reads one batch, queues the next read for
+/// whichever thread is free first, and evaluates its batch where its
+/// records were just read (on a thread of its own, the reader handed
+/// every record to another core's cache). No batch waits for another to
+/// be evaluated: evaluated batches wait in a reorder buffer until the
+/// ones before them are handed on (a batch split across the threads kept
+/// one of them idle at each batch's end while the other finished its
+/// last chunk). [`IN_FLIGHT`] record buffers per pool thread bound the
+/// memory: with none free, reading waits until a batch is handed on.
+/// With one-pass deduplication each batch is evaluated twice: for its
+/// keys when read; then, once it has been observed here (in input order,
+/// after every batch before it), for writing, with its rows' decisions
+/// preset.
 #[allow(clippy::too_many_arguments)]
 fn drive<F>(
     readers: Vec<Box<dyn RecordSource>>,
@@ -543,19 +650,34 @@ where
         return drive_alone(readers, names, files, run_ctx, progress, stream, consume);
     }
     let (event_tx, event_rx) = channel::<Event>();
-    let (recycle_tx, recycle_rx) = channel::<Vec<Record>>();
-    for _ in 0..IN_FLIGHT * threads + 1 {
-        let _ = recycle_tx.send(Vec::new());
-    }
     let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
     let workers = Workers::new(threads);
+    let keys_ctx = RunCtx {
+        pass: Pass::Keys,
+        ..run_ctx.clone()
+    };
+    let tasks = Tasks {
+        files,
+        workers: &workers,
+        run_ctx,
+        keys_ctx: &keys_ctx,
+        keys_first: stream.is_some(),
+        reading: std::sync::Mutex::new((BatchReader::new(readers, names), None)),
+        spare: std::sync::Mutex::new(Spare {
+            records: (0..IN_FLIGHT * threads + 1).map(|_| Vec::new()).collect(),
+            stashes: Vec::new(),
+            parked: false,
+            stop: false,
+        }),
+        events: event_tx,
+    };
+    let tasks = &tasks;
+    let stop_reading = || {
+        if let Ok(mut spare) = tasks.spare.lock() {
+            spare.stop = true;
+        }
+    };
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
-        let read_tx = event_tx.clone();
-        let reader = scope.spawn(move || {
-            let read = read_all(readers, names, &read_tx, recycle_rx);
-            let _ = read_tx.send(Event::ReadEnd);
-            read
-        });
         let writer = scope.spawn(move || -> Result<(), Error> {
             for p in out_rx {
                 for c in p.chunks {
@@ -564,62 +686,25 @@ where
             }
             Ok(())
         });
-        // Hands an evaluated batch to the writer and its buffers back to
-        // the reader.
-        let mut finish = |batch: Batch, chunks: Vec<ChunkOut>| -> Result<(), Error> {
-            progress.batch_done(&batch);
-            let done = Processed {
-                file: batch.file,
-                chunks,
-            };
-            let _ = recycle_tx.send(spend(batch));
-            out_tx
-                .send(done)
-                .map_err(|_| Error::Output("output".into(), "the writer stopped".into()))
-        };
-        let keys_ctx = RunCtx {
-            pass: Pass::Keys,
-            ..run_ctx.clone()
-        };
-        let (workers, keys_ctx) = (&workers, &keys_ctx);
         let mut eval_result = Ok(());
         pool.in_place_scope(|s| {
-            let (mut read, mut observed, mut handed) = (0u64, 0u64, 0u64);
-            let mut read_end = false;
+            s.spawn(move |s| read_task(s, tasks));
+            let (mut observed, mut handed) = (0u64, 0u64);
+            let mut read: Option<u64> = None;
             let mut keyed: BTreeMap<u64, (Batch, Vec<ChunkOut>, Vec<Stashed>)> = BTreeMap::new();
             let mut evaluated: BTreeMap<u64, (Batch, Vec<ChunkOut>)> = BTreeMap::new();
-            let mut spare_stash: Vec<Vec<Stashed>> = Vec::new();
-            while !read_end || handed < read {
+            while read != Some(handed) {
                 if let Some(sig) = crate::interrupt::received() {
                     eval_result = Err(Error::Interrupted(sig));
-                    return;
+                    return stop_reading();
                 }
-                // This thread holds a sender: the channel stays open.
-                let Ok(event) = event_rx.recv() else { return };
+                // The tasks hold a sender: the channel stays open.
+                let Ok(event) = event_rx.recv() else {
+                    return stop_reading();
+                };
                 match event {
-                    Event::ReadEnd => read_end = true,
-                    Event::Read(mut batch) => {
-                        read += 1;
-                        let tx = event_tx.clone();
-                        if stream.is_none() {
-                            s.spawn(move |_| {
-                                let file = &files[batch.file];
-                                let chunks =
-                                    eval_batch(workers, &mut batch, &mut [], run_ctx, file);
-                                let _ = tx.send(Event::Evaluated(batch, chunks, None));
-                            });
-                            continue;
-                        }
-                        let mut stash = spare_stash.pop().unwrap_or_default();
-                        stash.truncate(batch.len);
-                        let missing = batch.len - stash.len();
-                        stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
-                        s.spawn(move |_| {
-                            let file = &files[batch.file];
-                            let facts = eval_batch(workers, &mut batch, &mut stash, keys_ctx, file);
-                            let _ = tx.send(Event::Keyed(batch, facts, stash));
-                        });
-                    }
+                    Event::ReadEnd(n) => read = Some(n),
+                    Event::Panicked => return stop_reading(),
                     Event::Keyed(batch, facts, stash) => {
                         keyed.insert(batch.seq, (batch, facts, stash));
                         let Some(st) = stream.as_deref_mut() else {
@@ -628,44 +713,57 @@ where
                         while let Some((mut batch, facts, mut stash)) = keyed.remove(&observed) {
                             observed += 1;
                             let preset = observe_batch(st, &batch, &facts);
-                            let tx = event_tx.clone();
                             s.spawn(move |_| {
+                                let _alarm = PanicAlarm(&tasks.events);
                                 let ctx = RunCtx {
                                     preset: Some(&preset),
                                     ..run_ctx.clone()
                                 };
                                 let file = &files[batch.file];
                                 let chunks =
-                                    eval_batch(workers, &mut batch, &mut stash, &ctx, file);
-                                let _ = tx.send(Event::Evaluated(batch, chunks, Some(stash)));
+                                    eval_batch(tasks.workers, &mut batch, &mut stash, &ctx, file);
+                                let _ =
+                                    tasks
+                                        .events
+                                        .send(Event::Evaluated(batch, chunks, Some(stash)));
                             });
                         }
                     }
                     Event::Evaluated(batch, chunks, stash) => {
-                        spare_stash.extend(stash);
                         evaluated.insert(batch.seq, (batch, chunks));
+                        let mut restart = false;
+                        if let Ok(mut spare) = tasks.spare.lock() {
+                            spare.stashes.extend(stash);
+                        }
                         while let Some((batch, chunks)) = evaluated.remove(&handed) {
                             handed += 1;
-                            if let Err(e) = finish(batch, chunks) {
-                                eval_result = Err(e);
-                                return;
+                            progress.batch_done(&batch);
+                            let file = batch.file;
+                            // Its buffers back to the reading, which
+                            // goes on if it was waiting for them.
+                            if let Ok(mut spare) = tasks.spare.lock() {
+                                spare.records.push(spend(batch));
+                                if spare.parked && !spare.stop {
+                                    spare.parked = false;
+                                    restart = true;
+                                }
                             }
+                            if out_tx.send(Processed { file, chunks }).is_err() {
+                                eval_result = Err(Error::Output(
+                                    "output".into(),
+                                    "the writer stopped".into(),
+                                ));
+                                return stop_reading();
+                            }
+                        }
+                        if restart {
+                            s.spawn(move |s| read_task(s, tasks));
                         }
                     }
                 }
             }
         });
-        // A pass that stopped early lets go of the buffers and the events,
-        // so that a reader waiting for either stops too.
-        drop(event_rx);
-        drop(recycle_tx);
         drop(out_tx);
-        let read = reader.join().unwrap_or_else(|_| {
-            Err(Error::Input(
-                "input".into(),
-                "the reader thread failed".into(),
-            ))
-        });
         let wrote = writer.join().unwrap_or_else(|_| {
             Err(Error::Output(
                 "output".into(),
@@ -673,9 +771,16 @@ where
             ))
         });
         wrote?;
-        let counts = read?;
+        let mut reading = tasks
+            .reading
+            .lock()
+            .map_err(|_| Error::Input("input".into(), "the reading failed".into()))?;
+        let (batches, error) = &mut *reading;
+        if let Some(e) = error.take() {
+            return Err(e);
+        }
         eval_result?;
-        Ok(counts)
+        Ok(std::mem::take(&mut batches.counts))
     })
 }
 
@@ -1025,29 +1130,6 @@ impl<'a> BatchReader<'a> {
         self.file += 1;
         self.row = 1;
     }
-}
-
-/// The reading thread of a pass on several threads: reads a batch into
-/// each record buffer that comes back (none come back once the pass has
-/// stopped) and hands it to the coordinator.
-fn read_all(
-    readers: Vec<Box<dyn RecordSource>>,
-    names: &[String],
-    tx: &Sender<Event>,
-    recycle: Receiver<Vec<Record>>,
-) -> Result<Vec<ReadCounts>, Error> {
-    let mut batches = BatchReader::new(readers, names);
-    while let Ok(records) = recycle.recv() {
-        match batches.next(records)? {
-            Some(batch) => {
-                if tx.send(Event::Read(batch)).is_err() {
-                    break;
-                }
-            }
-            None => break,
-        }
-    }
-    Ok(batches.counts)
 }
 
 /// The output columns (union of the inputs' headers, by header text and

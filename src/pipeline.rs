@@ -335,7 +335,6 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             fills: HashedMap::default(),
         },
         merged: Vec::new(),
-        names: names.clone().into(),
     });
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
@@ -602,9 +601,7 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
             let _ = t.events.send(Event::Evaluated(batch, chunks, None));
         }
         Some(mut stash) => {
-            stash.truncate(batch.len);
-            let missing = batch.len - stash.len();
-            stash.extend((0..missing).map(|_| Stashed::new(t.run_ctx.rules)));
+            fit_stash(&mut stash, batch.len, t.run_ctx.rules);
             let facts = eval_batch(t.workers, &mut batch, &mut stash, t.keys_ctx, file);
             let _ = t.events.send(Event::Keyed(batch, facts, stash));
         }
@@ -712,16 +709,17 @@ where
                         };
                         while let Some((mut batch, facts, mut stash)) = keyed.remove(&observed) {
                             observed += 1;
-                            let preset = observe_batch(st, &batch, &facts);
+                            let preset = observe_batch(st, names, &batch, &facts);
                             s.spawn(move |_| {
                                 let _alarm = PanicAlarm(&tasks.events);
-                                let ctx = RunCtx {
-                                    preset: Some(&preset),
-                                    ..run_ctx.clone()
-                                };
-                                let file = &files[batch.file];
-                                let chunks =
-                                    eval_batch(tasks.workers, &mut batch, &mut stash, &ctx, file);
+                                let chunks = eval_written(
+                                    tasks.workers,
+                                    &mut batch,
+                                    &mut stash,
+                                    run_ctx,
+                                    files,
+                                    &preset,
+                                );
                                 let _ =
                                     tasks
                                         .events
@@ -817,16 +815,10 @@ where
         let chunks = match stream.as_deref_mut() {
             None => eval_batch(&workers, &mut batch, &mut [], run_ctx, file),
             Some(st) => {
-                stash.truncate(batch.len);
-                let missing = batch.len - stash.len();
-                stash.extend((0..missing).map(|_| Stashed::new(run_ctx.rules)));
+                fit_stash(&mut stash, batch.len, run_ctx.rules);
                 let facts = eval_batch(&workers, &mut batch, &mut stash, &keys_ctx, file);
-                let preset = observe_batch(st, &batch, &facts);
-                let ctx = RunCtx {
-                    preset: Some(&preset),
-                    ..run_ctx.clone()
-                };
-                eval_batch(&workers, &mut batch, &mut stash, &ctx, file)
+                let preset = observe_batch(st, names, &batch, &facts);
+                eval_written(&workers, &mut batch, &mut stash, run_ctx, files, &preset)
             }
         };
         progress.batch_done(&batch);
@@ -984,12 +976,41 @@ fn eval_batch(
     outs
 }
 
+/// One verdict slot per record of a batch of `len`, reusing `stash`'s.
+fn fit_stash(stash: &mut Vec<Stashed>, len: usize, rules: &Compiled) {
+    stash.truncate(len);
+    let missing = len - stash.len();
+    stash.extend((0..missing).map(|_| Stashed::new(rules)));
+}
+
+/// Evaluates an observed batch for writing, its rows' decisions and their
+/// verdicts (in `stash`) from its keys evaluation.
+fn eval_written(
+    workers: &Workers,
+    batch: &mut Batch,
+    stash: &mut [Stashed],
+    run_ctx: &RunCtx,
+    files: &[FileCtx],
+    preset: &Preset,
+) -> Vec<ChunkOut> {
+    let ctx = RunCtx {
+        preset: Some(preset),
+        ..run_ctx.clone()
+    };
+    eval_batch(workers, batch, stash, &ctx, &files[batch.file])
+}
+
 /// Observes the keys of one batch, in input order, and presets each
 /// row's decision for the evaluation that writes it. With one key, first
 /// kept, nothing merges and a person's kept row is their first: each
 /// row's decision is final as soon as it is observed, and so is what its
 /// reason names of the kept row.
-fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) -> Preset {
+fn observe_batch<'n>(
+    st: &mut Streaming,
+    names: &'n [String],
+    batch: &Batch,
+    facts: &[ChunkOut],
+) -> Preset<'n> {
     let first_global = batch.first_global;
     let base = &mut st.plan.file_base;
     // Files with no records take the base of the next one.
@@ -1002,7 +1023,7 @@ fn observe_batch(st: &mut Streaming, batch: &Batch, facts: &[ChunkOut]) -> Prese
         first: first_global,
         decisions: vec![None; batch.len],
         kept: Vec::new(),
-        names: st.names.clone(),
+        names,
     };
     for c in facts {
         for f in &c.facts {
@@ -1032,8 +1053,6 @@ pub struct Streaming {
     /// Grows batch by batch; its file bases are set as files begin.
     plan: Plan,
     merged: Vec<u32>,
-    /// The inputs' names, for the presets.
-    names: std::sync::Arc<[String]>,
 }
 
 /// Whether deduplication can be decided in one pass (see [`Streaming`]).

@@ -66,7 +66,7 @@ pub struct RunCtx<'a> {
     pub plan: Option<&'a Plan>,
     /// One-pass deduplication: the decision of each row of the batch,
     /// taken in input order when the keys were observed.
-    pub preset: Option<&'a Preset>,
+    pub preset: Option<&'a Preset<'a>>,
     pub exclusions: Option<&'a Exclusions>,
     pub history: Option<History>,
     pub rules: &'a Compiled,
@@ -114,7 +114,7 @@ impl<'a> RunCtx<'a> {
 /// each dropped row's reason names of its person's kept row: all a batch
 /// needs to be written while later batches are being observed.
 #[derive(Debug, Default)]
-pub struct Preset {
+pub struct Preset<'a> {
     /// Run position of the batch's first row.
     pub first: u64,
     /// `None` for rows without keys (unusable, or no key value).
@@ -123,10 +123,10 @@ pub struct Preset {
     /// position, in order.
     pub kept: Vec<(u64, Kept)>,
     /// The inputs' names.
-    pub names: std::sync::Arc<[String]>,
+    pub names: &'a [String],
 }
 
-impl Preset {
+impl Preset<'_> {
     /// The decision of the row at run position `global`.
     pub fn get(&self, global: u64) -> Option<Decision> {
         let i = usize::try_from(global.checked_sub(self.first)?).ok()?;
@@ -717,11 +717,13 @@ impl Worker {
         }
         // The row's UTF-8 check (SIMD), unless its group's evaluation
         // checked it: rules read the text it gives.
-        let checked = lane.map(|(_, text)| Ok(text));
-        let (lane, text) = match checked
-            .unwrap_or_else(|| simdutf8::basic::from_utf8(record.bytes()))
-        {
-            Ok(t) => (lane.map(|(j, _)| j), t),
+        let text = match lane {
+            Some((_, text)) => Ok(text),
+            None => simdutf8::basic::from_utf8(record.bytes()),
+        };
+        let lane = lane.map(|(j, _)| j);
+        let text = match text {
+            Ok(t) => t,
             Err(_) => {
                 let field = record
                     .iter()
@@ -921,7 +923,7 @@ impl Worker {
                             self.note_seen(run, plan, Some(cluster), out);
                             (Some(Kept::of(plan, cluster)), &plan.names[..])
                         }
-                        (None, Some(p)) => (p.kept(global), &p.names[..]),
+                        (None, Some(p)) => (p.kept(global), p.names),
                         (None, None) => (None, &[][..]),
                     };
                     let Some(kept) = kept else {
@@ -1209,8 +1211,8 @@ fn fills_for<'p>(
         .collect()
 }
 
-/// A dropped duplicate: the person (cluster) whose kept row it loses to, the key
-/// they share, and where the duplicate is.
+/// A dropped duplicate: the key it shares with its person's kept row,
+/// and where the duplicate is.
 struct Found {
     key: Option<usize>,
     line: u64,

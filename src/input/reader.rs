@@ -423,10 +423,6 @@ impl<R: Read> CsvReader<R> {
     }
 }
 
-/// Whether every quoted field of a record closes right before a delimiter
-/// or the end of the record. csv-core reads `"a" b` as `a b`; leadsift
-/// takes such a closing quote, in a record that spans lines, as the
-/// opening quote of a later field that a stray quote paired with.
 /// The position of the first `b` in `hay` from `from` on, or `hay.len()`:
 /// the first 32 bytes a word at a time (a zero byte of `word ^
 /// repeated(b)`; the lowest one found is exact), the rest with memchr.
@@ -455,6 +451,10 @@ fn find_byte(hay: &[u8], from: usize, b: u8) -> usize {
     memchr::memchr(b, tail).map_or(hay.len(), |k| i + k)
 }
 
+/// Whether every quoted field of a record closes right before a delimiter
+/// or the end of the record. csv-core reads `"a" b` as `a b`; leadsift
+/// takes such a closing quote, in a record that spans lines, as the
+/// opening quote of a later field that a stray quote paired with.
 fn quotes_well_formed(record: &[u8], delimiter: u8) -> bool {
     let mut i = 0;
     while i < record.len() {

@@ -519,6 +519,11 @@ impl RowWriter {
         self.record_start = self.buf.len();
     }
 
+    /// How many bytes the writer holds (where the next record starts).
+    pub fn written(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The bytes written so far; the writer starts empty again, with room
     /// for a quarter more (chunks vary in size: growing a buffer copies
     /// all it holds).

@@ -357,9 +357,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             streaming.as_mut(),
             move |file, chunk| {
                 stop_if_strict(strict, &names[file], &chunk)?;
-                for (i, bytes) in chunk.bytes.iter().enumerate() {
-                    if !bytes.is_empty() {
-                        stage_files.write(i, bytes)?;
+                for i in 0..chunk.bytes.len() {
+                    for piece in chunk.pieces(i) {
+                        stage_files.write(i, piece)?;
                     }
                 }
                 if let Some(st) = state.as_mut() {
@@ -500,8 +500,9 @@ fn spool_once(dir: &Path, source: &Source) -> Result<tempfile::NamedTempFile, Er
 }
 
 /// What the coordinator of a pass hears about: the end of the input (and
-/// how many batches it made), a batch whose keys are known (one-pass
-/// deduplication), a batch evaluated for writing, a task that panicked.
+/// how many batches it made), a batch written as if every row were kept,
+/// with its keys (one-pass deduplication), a batch ready to be handed on,
+/// a task that panicked.
 enum Event {
     ReadEnd(u64),
     Keyed(Batch, Vec<ChunkOut>, Vec<Stashed>),
@@ -602,8 +603,8 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
         }
         Some(mut stash) => {
             fit_stash(&mut stash, batch.len, t.run_ctx.rules);
-            let facts = eval_batch(t.workers, &mut batch, &mut stash, t.keys_ctx, file);
-            let _ = t.events.send(Event::Keyed(batch, facts, stash));
+            let chunks = eval_batch(t.workers, &mut batch, &mut stash, t.keys_ctx, file);
+            let _ = t.events.send(Event::Keyed(batch, chunks, stash));
         }
     }
 }
@@ -622,10 +623,11 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
 /// one of them idle at each batch's end while the other finished its
 /// last chunk). [`IN_FLIGHT`] record buffers per pool thread bound the
 /// memory: with none free, reading waits until a batch is handed on.
-/// With one-pass deduplication each batch is evaluated twice: for its
-/// keys when read; then, once it has been observed here (in input order,
-/// after every batch before it), for writing, with its rows' decisions
-/// preset.
+/// With one-pass deduplication a batch is evaluated once, when read: each
+/// row is written as if it were kept, and its keys are worked out. Once
+/// its keys have been observed here (in input order, after every batch
+/// before it), a task takes its duplicates back out and writes them as
+/// duplicates ([`retract_batch`]); only those rows are read again.
 #[allow(clippy::too_many_arguments)]
 fn drive<F>(
     readers: Vec<Box<dyn RecordSource>>,
@@ -702,23 +704,24 @@ where
                 match event {
                     Event::ReadEnd(n) => read = Some(n),
                     Event::Panicked => return stop_reading(),
-                    Event::Keyed(batch, facts, stash) => {
-                        keyed.insert(batch.seq, (batch, facts, stash));
+                    Event::Keyed(batch, chunks, stash) => {
+                        keyed.insert(batch.seq, (batch, chunks, stash));
                         let Some(st) = stream.as_deref_mut() else {
                             continue;
                         };
-                        while let Some((mut batch, facts, mut stash)) = keyed.remove(&observed) {
+                        while let Some((batch, mut chunks, mut stash)) = keyed.remove(&observed) {
                             observed += 1;
-                            let preset = observe_batch(st, names, &batch, &facts);
+                            let preset = observe_batch(st, names, &batch, &chunks);
                             s.spawn(move |_| {
                                 let _alarm = PanicAlarm(&tasks.events);
-                                let chunks = eval_written(
+                                retract_batch(
                                     tasks.workers,
-                                    &mut batch,
+                                    &batch,
                                     &mut stash,
                                     run_ctx,
                                     files,
                                     &preset,
+                                    &mut chunks,
                                 );
                                 let _ =
                                     tasks
@@ -816,9 +819,18 @@ where
             None => eval_batch(&workers, &mut batch, &mut [], run_ctx, file),
             Some(st) => {
                 fit_stash(&mut stash, batch.len, run_ctx.rules);
-                let facts = eval_batch(&workers, &mut batch, &mut stash, &keys_ctx, file);
-                let preset = observe_batch(st, names, &batch, &facts);
-                eval_written(&workers, &mut batch, &mut stash, run_ctx, files, &preset)
+                let mut chunks = eval_batch(&workers, &mut batch, &mut stash, &keys_ctx, file);
+                let preset = observe_batch(st, names, &batch, &chunks);
+                retract_batch(
+                    &workers,
+                    &batch,
+                    &mut stash,
+                    run_ctx,
+                    files,
+                    &preset,
+                    &mut chunks,
+                );
+                chunks
             }
         };
         progress.batch_done(&batch);
@@ -983,25 +995,44 @@ fn fit_stash(stash: &mut Vec<Stashed>, len: usize, rules: &Compiled) {
     stash.extend((0..missing).map(|_| Stashed::new(rules)));
 }
 
-/// Evaluates an observed batch for writing, its rows' decisions and their
-/// verdicts (in `stash`) from its keys evaluation.
-fn eval_written(
+/// Takes an observed batch's duplicates out of what its keys evaluation
+/// wrote (`chunks`) and writes them as duplicates, with their verdicts
+/// (in `stash`) from that evaluation (see [`Worker::retract`]).
+fn retract_batch(
     workers: &Workers,
-    batch: &mut Batch,
+    batch: &Batch,
     stash: &mut [Stashed],
     run_ctx: &RunCtx,
     files: &[FileCtx],
     preset: &Preset,
-) -> Vec<ChunkOut> {
+    chunks: &mut [ChunkOut],
+) {
     let ctx = RunCtx {
         preset: Some(preset),
         ..run_ctx.clone()
     };
-    eval_batch(workers, batch, stash, &ctx, &files[batch.file])
+    let mut lease = workers.lease(&ctx);
+    let w = lease.get(&ctx);
+    let file = &files[batch.file];
+    for (ci, out) in chunks.iter_mut().enumerate() {
+        let at = ci * CHUNK;
+        let n = CHUNK.min(batch.len - at);
+        let records = &batch.records[at..at + n];
+        let (row, global) = (batch.first_row + at as u64, batch.first_global + at as u64);
+        w.retract(
+            &ctx,
+            file,
+            records,
+            row,
+            global,
+            &mut stash[at..at + n],
+            out,
+        );
+    }
 }
 
 /// Observes the keys of one batch, in input order, and presets each
-/// row's decision for the evaluation that writes it. With one key, first
+/// row's decision for [`retract_batch`]. With one key, first
 /// kept, nothing merges and a person's kept row is their first: each
 /// row's decision is final as soon as it is observed, and so is what its
 /// reason names of the kept row.

@@ -45,9 +45,11 @@ pub enum Pass {
     Fill,
     /// Evaluate and write.
     Write,
-    /// Only the `[usable]` condition and the keys, for deciding duplicates
-    /// batch by batch when the first row of a single key is kept (see
-    /// `pipeline`): no rule runs, nothing is written.
+    /// One-pass deduplication (see `pipeline`), before a batch's
+    /// duplicates are known: evaluate and write every row as if it were
+    /// kept, keep its verdict (see [`Stashed`]), where its record went
+    /// ([`ChunkOut::marks`]) and its keys. [`Worker::retract`] then moves
+    /// the rows that turn out to be duplicates.
     Keys,
 }
 
@@ -184,8 +186,38 @@ pub fn rule_label(rules: &Compiled, r: &crate::rules::Rule) -> String {
     s
 }
 
-/// Counts a row in the grade grid.
-fn count_grade(rules: &Compiled, totals: &[i64], out: &mut ChunkOut) {
+/// Output `i`'s rows as JSON Lines, when the run writes them.
+fn to_jsonl(run: &RunCtx, i: usize, bytes: &mut Vec<u8>) {
+    if let Some(head) = run.json.get(i) {
+        if !bytes.is_empty() {
+            *bytes = csv_to_jsonl(bytes, head);
+        }
+    }
+}
+
+/// Removes the ranges `holes` (in order, not overlapping) from `bytes`.
+fn cut_out<'h>(bytes: &mut Vec<u8>, holes: impl Iterator<Item = &'h Mark>) {
+    // Bytes before the first hole stay where they are.
+    let (mut to, mut from) = (None, 0);
+    for h in holes {
+        to = Some(match to {
+            None => h.start,
+            Some(at) => {
+                bytes.copy_within(from..h.start, at);
+                at + (h.start - from)
+            }
+        });
+        from = h.end;
+    }
+    if let Some(at) = to {
+        let len = bytes.len();
+        bytes.copy_within(from..len, at);
+        bytes.truncate(at + (len - from));
+    }
+}
+
+/// Counts a row in the grade grid (takes the count back with `back`).
+fn count_grade(rules: &Compiled, totals: &[i64], out: &mut ChunkOut, back: bool) {
     let Some(g) = &rules.grades else { return };
     let at = |a: &crate::rules::Axis, t: i64| {
         a.levels
@@ -200,7 +232,16 @@ fn count_grade(rules: &Compiled, totals: &[i64], out: &mut ChunkOut) {
         at(&g.fit, totals[g.fit.group]),
         at(&g.engagement, totals[g.engagement.group]),
     );
-    out.grades[f][e] += 1;
+    bump(&mut out.grades[f][e], back);
+}
+
+/// Adds one to a count, or takes one back.
+fn bump(n: &mut u64, back: bool) {
+    if back {
+        *n -= 1;
+    } else {
+        *n += 1;
+    }
 }
 
 /// The reasons entry of a fired rule with `decay`: its points on this row
@@ -269,6 +310,19 @@ pub struct ChunkOut {
     /// The line and reason of the chunk's first malformed row (for
     /// `--strict`).
     pub first_malformed: Option<(u64, String)>,
+    /// The keys pass: where each row's record went in
+    /// [`ChunkOut::bytes`], so that a row found to be a duplicate can be
+    /// taken back out. After [`Worker::retract`]: the records taken out,
+    /// in order, which [`ChunkOut::pieces`] skips.
+    pub marks: Vec<Mark>,
+}
+
+/// Where one row's record is in a chunk's output: `bytes[out][start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub out: u8,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// The `source` label of rows that could not be read into fields.
@@ -302,24 +356,36 @@ impl SourceCounts {
         }
     }
 
+    /// Takes back one row counted with [`SourceCounts::count`].
+    pub fn take_back(&mut self, value: &str, stage: usize) {
+        let value = if value.is_empty() { NO_SOURCE } else { value };
+        let i = self.row_of(value);
+        self.rows[i].1[stage] -= 1;
+    }
+
     /// Adds `n` rows to `value`'s column `stage`, grouping values ignoring
     /// case under the first spelling seen.
     fn add(&mut self, value: &str, stage: usize, n: u64) {
+        let i = self.row_of(value);
+        self.rows[i].1[stage] += n;
+    }
+
+    /// `value`'s row, added if it has none.
+    fn row_of(&mut self, value: &str) -> usize {
         let key = if value.is_ascii() {
             crate::rules::value::lower_into(value, &mut self.lower)
         } else {
             self.lower = value.to_lowercase();
             self.lower.as_str()
         };
-        let i = match self.index.get(key) {
+        match self.index.get(key) {
             Some(&i) => i,
             None => {
                 self.rows.push((value.to_string(), [0; 6]));
                 self.index.insert(key.to_string(), self.rows.len() - 1);
                 self.rows.len() - 1
             }
-        };
-        self.rows[i].1[stage] += n;
+        }
     }
 }
 
@@ -342,6 +408,71 @@ impl ChunkOut {
             scores: Default::default(),
             first_malformed: None,
             grades: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// Output `i`'s bytes, without the records [`Worker::retract`] took
+    /// out, as consecutive pieces.
+    pub fn pieces(&self, i: usize) -> impl Iterator<Item = &[u8]> {
+        let bytes = &self.bytes[i][..];
+        let mut holes = self.marks.iter().filter(move |h| usize::from(h.out) == i);
+        let mut from = 0;
+        std::iter::from_fn(move || loop {
+            if from > bytes.len() {
+                return None;
+            }
+            let (piece, next) = match holes.next() {
+                Some(h) => (&bytes[from..h.start], h.end),
+                None => (&bytes[from..], bytes.len() + 1),
+            };
+            from = next;
+            if !piece.is_empty() {
+                return Some(piece);
+            }
+        })
+    }
+
+    /// Counts a row placed at `stage` (with the exclusion list that
+    /// disqualified it, if one did), or takes the count back (`back`).
+    #[allow(clippy::too_many_arguments)]
+    fn tally(
+        &mut self,
+        rules: &Compiled,
+        v: &Verdict,
+        excluded: Option<usize>,
+        stage: Stage,
+        score: i64,
+        source: &str,
+        back: bool,
+    ) {
+        bump(&mut self.evaluated, back);
+        for &i in &v.fired {
+            bump(&mut self.hits[i], back);
+        }
+        if let Some(list) = excluded {
+            bump(&mut self.excluded[list], back);
+        } else if let Outcome::Disqualified(i) = v.outcome {
+            bump(&mut self.disqualified_by[i], back);
+        }
+        bump(&mut self.stages[stage.index()], back);
+        if back {
+            self.sources.take_back(source, stage.index());
+        } else {
+            self.sources.count(source, stage.index());
+        }
+        if stage != Stage::Disqualified {
+            if back {
+                if let Some(n) = self.scores.get_mut(&score) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.scores.remove(&score);
+                    }
+                }
+            } else {
+                *self.scores.entry(score).or_default() += 1;
+            }
+            count_grade(rules, &v.totals, self, back);
         }
     }
 }
@@ -402,8 +533,8 @@ pub struct Decided {
     pub reasons: String,
 }
 
-/// A row's verdict, worked out by the keys pass of one-pass deduplication
-/// for the pass that writes the row.
+/// A row's verdict, kept by the keys pass of one-pass deduplication for
+/// [`Worker::retract`], in case the row turns out to be a duplicate.
 pub struct Stashed {
     valid: bool,
     verdict: Verdict,
@@ -443,6 +574,8 @@ struct Lanes {
     memos: Vec<Memo>,
     names: Vec<Vec<String>>,
     verdicts: Vec<Verdict>,
+    /// The keys pass: each usable lane's key hashes.
+    keys: Vec<[u64; 3]>,
     /// The lane of each record of the group whose verdict is ready.
     lane_of: [Option<u8>; Compiled::LANES],
 }
@@ -454,6 +587,7 @@ impl Lanes {
             memos: (0..n).map(|_| Memo::for_rules(rules)).collect(),
             names: vec![vec![String::new(); rules.slots.len()]; n],
             verdicts: vec![Verdict::new(rules.groups.len()); n],
+            keys: vec![[0; 3]; n],
             lane_of: [None; Compiled::LANES],
         }
     }
@@ -493,14 +627,79 @@ impl Worker {
     }
 
     /// Moves what the writers hold into `out`, as JSON Lines when the run
-    /// writes them.
+    /// writes them (after [`Worker::retract`], in the keys pass).
     pub fn drain_into(&mut self, run: &RunCtx, out: &mut ChunkOut) {
         for (i, w) in self.writers.iter_mut().enumerate() {
-            let bytes = w.take();
-            out.bytes[i] = match run.json.get(i) {
-                Some(head) if !bytes.is_empty() => csv_to_jsonl(&bytes, head),
-                _ => bytes,
-            };
+            out.bytes[i] = w.take();
+            if run.pass != Pass::Keys {
+                to_jsonl(run, i, &mut out.bytes[i]);
+            }
+        }
+    }
+
+    /// Where the row just processed went: the writer that grew since
+    /// `before` (each row writes one record).
+    fn mark(&self, before: &[usize; 6]) -> Mark {
+        let grew = self
+            .writers
+            .iter()
+            .zip(before)
+            .position(|(w, &b)| w.written() != b);
+        match grew {
+            Some(i) => Mark {
+                out: i as u8,
+                start: before[i],
+                end: self.writers[i].written(),
+            },
+            None => Mark {
+                out: u8::MAX,
+                start: 0,
+                end: 0,
+            },
+        }
+    }
+
+    /// One-pass deduplication, once a batch's keys have been observed:
+    /// takes the rows that turned out to be duplicates back out of what
+    /// the keys pass wrote of the chunk `records` (rows `row..`, run
+    /// positions `global..`, verdicts in `stash`) into `out`, writes them
+    /// as duplicates instead and moves their counts. `run` is the writing
+    /// pass with the batch's decisions preset. Only the duplicates are
+    /// read again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn retract(
+        &mut self,
+        run: &RunCtx,
+        file: &FileCtx,
+        records: &[Record],
+        row: u64,
+        global: u64,
+        stash: &mut [Stashed],
+        out: &mut ChunkOut,
+    ) {
+        let kept = run.preset.map_or(&[][..], |p| &p.kept[..]);
+        let from = kept.partition_point(|k| k.0 < global);
+        let end = global + records.len() as u64;
+        let mut holes = std::mem::take(&mut out.marks);
+        let mut n = 0;
+        for &(g, _) in kept[from..].iter().take_while(|k| k.0 < end) {
+            let i = (g - global) as usize;
+            let r = row + i as u64;
+            self.process_lane(run, file, &records[i], r, g, out, stash.get_mut(i), None);
+            holes[n] = holes[i];
+            n += 1;
+        }
+        holes.truncate(n);
+        out.bytes[DUPLICATES] = self.writers[DUPLICATES].take();
+        out.facts.clear();
+        if run.json.is_empty() {
+            // The writer skips the holes: no bytes move.
+            out.marks = holes;
+            return;
+        }
+        for (i, bytes) in out.bytes.iter_mut().enumerate() {
+            cut_out(bytes, holes.iter().filter(|h| usize::from(h.out) == i));
+            to_jsonl(run, i, bytes);
         }
     }
 
@@ -543,7 +742,13 @@ impl Worker {
                 let s = stashes.as_deref_mut().and_then(|s| s.get_mut(k));
                 let (r, g) = (row + (at + k) as u64, global + (at + k) as u64);
                 let lane = self.lanes.lane_of[k].take().zip(texts[k]);
-                self.process_lane(run, file, rec, r, g, out, s, lane);
+                if run.pass == Pass::Keys {
+                    let before = std::array::from_fn(|i| self.writers[i].written());
+                    self.process_lane(run, file, rec, r, g, out, s, lane);
+                    out.marks.push(self.mark(&before));
+                } else {
+                    self.process_lane(run, file, rec, r, g, out, s, lane);
+                }
             }
             at += n;
         }
@@ -613,6 +818,18 @@ impl Worker {
         }
         let out = &mut lanes.verdicts[..n];
         run.rules.evaluate_many(&views, &mut self.scratch, out);
+        // The keys pass works out the group's keys in a loop of their
+        // own: with the writing in the same loop, the code of a row no
+        // longer fits the instruction cache.
+        let (rules, spec) = (run.rules, &run.rules.dedup);
+        if run.pass == Pass::Keys && spec.enabled() {
+            for (j, v) in views.iter().enumerate() {
+                if lanes.verdicts[j].outcome != Outcome::Unusable {
+                    self.keys.compute(rules, v, spec);
+                    lanes.keys[j] = self.keys.hash;
+                }
+            }
+        }
         texts
     }
 
@@ -636,9 +853,6 @@ impl Worker {
         if run.pass == Pass::Keys {
             if let Some(s) = stash.as_deref_mut() {
                 s.valid = false;
-            }
-            if record.problem.is_some() {
-                return;
             }
         }
         self.process_record(run, file, record, row, global, out, stash, lane);
@@ -754,7 +968,7 @@ impl Worker {
         row: u64,
         global: u64,
         out: &mut ChunkOut,
-        stash: Option<&mut Stashed>,
+        mut stash: Option<&mut Stashed>,
         lane: Option<u8>,
     ) {
         let placeholders = &run.rules.placeholders;
@@ -773,41 +987,9 @@ impl Worker {
             }
         };
         let view = row_view(file, rec, text, names, placeholders, memo);
-        if run.pass == Pass::Keys {
-            let rules = run.rules;
-            let usable = match stash {
-                Some(s) => {
-                    match lane {
-                        Some(j) => std::mem::swap(&mut s.verdict, &mut self.lanes.verdicts[j]),
-                        None => rules.evaluate(&view, &mut self.scratch, &mut s.verdict),
-                    }
-                    s.valid = true;
-                    s.verdict.outcome != Outcome::Unusable
-                }
-                None => rules
-                    .usable
-                    .as_ref()
-                    .is_none_or(|(c, _, _)| rules.holds(c, &view, None, &mut self.scratch)),
-            };
-            if usable {
-                let spec = &rules.dedup;
-                self.keys.compute(rules, &view, spec);
-                out.facts.push(Fact {
-                    line,
-                    row: global,
-                    keys: self.keys.hash,
-                    rank: spec.rank(false, 0, 0),
-                    stage: Stage::Lead,
-                    score: 0,
-                    empty: 0,
-                });
-            }
-            self.note.clear();
-            return;
-        }
         let note = std::mem::take(&mut self.note);
         match self.decided.as_deref_mut() {
-            None => match stash {
+            None => match stash.as_deref_mut() {
                 Some(s) if s.valid => {
                     std::mem::swap(&mut self.verdict, &mut s.verdict);
                     s.valid = false;
@@ -861,8 +1043,23 @@ impl Worker {
         let spec = &rules.dedup;
         let preset = run.preset.and_then(|p| p.get(global));
         // A preset keep needs no keys; a preset drop names its key.
-        if spec.enabled() && !matches!(preset, Some(Decision::Keep { .. })) {
-            self.keys.compute(rules, &view, spec);
+        match lane {
+            Some(j) if run.pass == Pass::Keys => self.keys.hash = self.lanes.keys[j],
+            _ if spec.enabled() && !matches!(preset, Some(Decision::Keep { .. })) => {
+                self.keys.compute(rules, &view, spec);
+            }
+            _ => {}
+        }
+        if run.pass == Pass::Keys {
+            out.facts.push(Fact {
+                line,
+                row: global,
+                keys: self.keys.hash,
+                rank: spec.rank(false, 0, 0),
+                stage: Stage::Lead,
+                score: 0,
+                empty: 0,
+            });
         }
         if run.pass == Pass::Facts {
             if spec.enabled() {
@@ -947,8 +1144,15 @@ impl Worker {
                         &kept,
                         &found,
                     );
+                    let source = view.field(rules.source_slot);
+                    if run.preset.is_some() {
+                        // The keys pass counted the row as kept.
+                        let list = excluded.as_ref().map(|hit| hit.list);
+                        let v = &self.verdict;
+                        out.tally(rules, v, list, today, score, source, true);
+                    }
                     out.duplicates += 1;
-                    out.sources.count(view.field(rules.source_slot), DUPLICATES);
+                    out.sources.count(source, DUPLICATES);
                     return;
                 }
             }
@@ -985,28 +1189,15 @@ impl Worker {
                     .count(view.field(rules.source_slot), stage.index());
                 if stage != Stage::Disqualified {
                     *out.scores.entry(score).or_default() += 1;
-                    count_grade(rules, &self.verdict.totals, out);
+                    count_grade(rules, &self.verdict.totals, out, false);
                 }
                 return;
             }
         }
         let v = &self.verdict;
-        out.evaluated += 1;
-        for &i in &v.fired {
-            out.hits[i] += 1;
-        }
-        if let Some(hit) = &excluded {
-            out.excluded[hit.list] += 1;
-        } else if let Outcome::Disqualified(i) = v.outcome {
-            out.disqualified_by[i] += 1;
-        }
-        out.stages[stage.index()] += 1;
-        out.sources
-            .count(view.field(rules.source_slot), stage.index());
-        if stage != Stage::Disqualified {
-            *out.scores.entry(score).or_default() += 1;
-            count_grade(rules, &v.totals, out);
-        }
+        let list = excluded.as_ref().map(|hit| hit.list);
+        let source = view.field(rules.source_slot);
+        out.tally(rules, v, list, stage, score, source, false);
         let excluded = match (&excluded, run.exclusions) {
             (Some(hit), Some(x)) => Some(hit.reason(x)),
             _ => None,
@@ -1076,6 +1267,11 @@ impl Worker {
             w.write_field(first.to_string());
         }
         w.end_record();
+        // Kept for `retract`, should the row turn out to be a duplicate.
+        if let (Pass::Keys, Some(s)) = (run.pass, stash) {
+            std::mem::swap(&mut self.verdict, &mut s.verdict);
+            s.valid = true;
+        }
     }
 
     /// With `--state`: records the row's keys as seen, with its person's
@@ -1118,7 +1314,7 @@ impl Worker {
         if kind.malformed() && out.first_malformed.is_none() {
             out.first_malformed = Some((line, format!("{}: {reason}", kind.name())));
         }
-        if matches!(run.pass, Pass::Facts | Pass::Keys) {
+        if run.pass == Pass::Facts {
             return;
         }
         if let Some(d) = self.decided.as_deref_mut() {
@@ -1432,6 +1628,48 @@ fn write_cleaned_inputs(
         match cleaned {
             Some(c) => w.write_cell(c.as_bytes(), run.sanitize),
             None => w.write_cell(v, run.sanitize),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(out: u8, start: usize, end: usize) -> Mark {
+        Mark { out, start, end }
+    }
+
+    /// Three records in output 1 ("a\n", "bb\n", "c\n") and one in
+    /// output 0; taking records out, by moving bytes (JSON Lines) or by
+    /// skipping them (the writer), leaves the same bytes.
+    #[test]
+    fn retracted_records_are_left_out() {
+        let rows = b"a\nbb\nc\n";
+        let cases: [(&[Mark], &[u8]); 5] = [
+            (&[], b"a\nbb\nc\n"),
+            (&[mark(1, 0, 2)], b"bb\nc\n"),
+            (&[mark(1, 2, 5)], b"a\nc\n"),
+            (&[mark(0, 0, 2), mark(1, 5, 7)], b"a\nbb\n"),
+            (&[mark(1, 0, 2), mark(1, 2, 5), mark(1, 5, 7)], b""),
+        ];
+        for (holes, want) in cases {
+            let mut out = ChunkOut::new(0);
+            out.bytes[0] = b"x\n".to_vec();
+            out.bytes[1] = rows.to_vec();
+            out.marks = holes.to_vec();
+            let skipped: Vec<u8> = out.pieces(1).flatten().copied().collect();
+            assert_eq!(skipped, want, "{holes:?}");
+            let mut moved = rows.to_vec();
+            cut_out(&mut moved, holes.iter().filter(|h| h.out == 1));
+            assert_eq!(moved, want, "{holes:?}");
+            let zero: Vec<u8> = out.pieces(0).flatten().copied().collect();
+            let kept = if holes.iter().any(|h| h.out == 0) {
+                &b""[..]
+            } else {
+                b"x\n"
+            };
+            assert_eq!(zero, kept);
         }
     }
 }

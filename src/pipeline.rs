@@ -240,6 +240,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             None,
             |file, chunk| {
                 stop_if_strict(strict, &names[file], &chunk)?;
+                index.warm(&chunk.facts);
                 for f in &chunk.facts {
                     let Some(c) = index.observe(f, &mut merged) else {
                         continue;
@@ -1056,6 +1057,9 @@ fn observe_batch<'n>(
         kept: Vec::new(),
         names,
     };
+    for c in facts {
+        st.plan.index.warm(&c.facts);
+    }
     for c in facts {
         for f in &c.facts {
             if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {

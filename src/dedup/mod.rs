@@ -15,15 +15,16 @@
 
 mod keys;
 pub mod spec;
+mod table;
 
 pub use keys::{key_hash, KeyBuf, KeyFields};
 pub use spec::{Criterion, DedupSpec, ExcludeBy, KeyKind, Order, KEY_KINDS};
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::rules::Stage;
+use table::KeyTable;
 
 /// Hasher for keys that are already hashes.
 #[derive(Default)]
@@ -107,7 +108,7 @@ pub fn fill_key(cluster: u32, slot: usize) -> u64 {
 /// The clusters of a run.
 pub struct Index {
     order: Order,
-    keys: HashedMap<u32>,
+    keys: KeyTable,
     parent: Vec<u32>,
     best: Vec<Best>,
 }
@@ -131,7 +132,7 @@ impl Index {
     pub fn new(order: Order) -> Index {
         Index {
             order,
-            keys: HashedMap::default(),
+            keys: KeyTable::default(),
             parent: Vec::new(),
             best: Vec::new(),
         }
@@ -168,7 +169,7 @@ impl Index {
         }
         let mut root: Option<u32> = None;
         for &k in f.keys.iter().filter(|&&k| k != 0) {
-            if let Some(&c) = self.keys.get(&k) {
+            if let Some(c) = self.keys.get(k) {
                 let r = self.find(c);
                 match root {
                     None => root = Some(r),
@@ -206,7 +207,7 @@ impl Index {
             }
         };
         for &k in f.keys.iter().filter(|&&k| k != 0) {
-            self.keys.entry(k).or_insert(c);
+            self.keys.get_or_insert(k, c);
         }
         Some(c)
     }
@@ -217,14 +218,7 @@ impl Index {
     fn observe_one(&mut self, f: &Fact, k: u64) -> u32 {
         let me = Best::of(f);
         let next = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
-        let known = match self.keys.entry(k) {
-            Entry::Occupied(e) => Some(*e.get()),
-            Entry::Vacant(e) => {
-                e.insert(next);
-                None
-            }
-        };
-        match known {
+        match self.keys.get_or_insert(k, next) {
             Some(c) => {
                 let r = self.find(c);
                 if self.better(&me, &self.best[r as usize]) {
@@ -240,6 +234,13 @@ impl Index {
         }
     }
 
+    /// Brings the table's lines of the first keys of `facts` into the
+    /// cache before they are observed (see [`KeyTable::warm`]).
+    pub fn warm(&self, facts: &[Fact]) {
+        let first = |f: &Fact| f.keys.into_iter().find(|&k| k != 0);
+        self.keys.warm(facts.iter().filter_map(first));
+    }
+
     /// Ends pass one: every cluster points straight at its root, so that
     /// pass two can decide from many threads without changing anything.
     pub fn finish(&mut self) {
@@ -253,8 +254,8 @@ impl Index {
     pub fn cluster_of(&self, keys: &[u64; 3]) -> Option<u32> {
         keys.iter()
             .filter(|&&k| k != 0)
-            .find_map(|k| self.keys.get(k))
-            .map(|&c| self.parent[c as usize])
+            .find_map(|&k| self.keys.get(k))
+            .map(|c| self.parent[c as usize])
     }
 
     pub fn best(&self, cluster: u32) -> &Best {

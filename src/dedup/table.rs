@@ -1,0 +1,172 @@
+//! The key table of [`super::Index`]: key hash to cluster.
+//!
+//! Open addressing with linear probing over buckets of five keys, one
+//! cache line each, at most seven eighths full (12 bytes a key: at a
+//! million keys, less than a swiss table of `u64` to `u32`). Key hashes
+//! are xxh3 (uniform), so a key's home bucket is their low bits. A
+//! lookup reads one cache line in most cases (a swiss
+//! table reads its control bytes, then the bucket: two lines, and in a
+//! table of a million keys both miss the cache), and the lines of a
+//! batch's keys can be read together first ([`KeyTable::warm`]):
+//! observing the keys in order then waits on memory about once per batch
+//! rather than once per key.
+
+/// Keys per bucket: a bucket is one 64-byte cache line.
+const WAYS: usize = 5;
+
+/// Five keys and their clusters, on one cache line; key 0 marks an empty
+/// place (0 is never a key: it means "no key" in [`super::Fact::keys`]).
+/// Places fill in order, and a key goes to the first bucket of its probe
+/// with room (nothing is ever removed): a lookup ends at the first
+/// bucket with an empty place.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Bucket {
+    keys: [u64; WAYS],
+    clusters: [u32; WAYS],
+}
+
+#[derive(Debug, Default)]
+pub struct KeyTable {
+    /// A power of two of them, or none.
+    buckets: Vec<Bucket>,
+    len: usize,
+}
+
+/// The first table's size, in buckets.
+const FIRST: usize = 256;
+
+impl KeyTable {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Where `key`'s probe starts.
+    fn home(&self, key: u64) -> usize {
+        key as usize & (self.buckets.len() - 1)
+    }
+
+    /// The cluster of `key`.
+    pub fn get(&self, key: u64) -> Option<u32> {
+        if self.buckets.is_empty() || key == 0 {
+            return None;
+        }
+        let mask = self.buckets.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let b = &self.buckets[i];
+            for w in 0..WAYS {
+                if b.keys[w] == key {
+                    return Some(b.clusters[w]);
+                }
+                if b.keys[w] == 0 {
+                    return None;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The cluster of `key` if it has one; else `key` joins `cluster`
+    /// and the answer is `None`.
+    pub fn get_or_insert(&mut self, key: u64, cluster: u32) -> Option<u32> {
+        debug_assert!(key != 0, "0 is never a key");
+        // At most seven eighths full.
+        if (self.len + 1) * 8 > self.buckets.len() * WAYS * 7 {
+            self.grow();
+        }
+        let mask = self.buckets.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let b = &mut self.buckets[i];
+            for w in 0..WAYS {
+                if b.keys[w] == key {
+                    return Some(b.clusters[w]);
+                }
+                if b.keys[w] == 0 {
+                    b.keys[w] = key;
+                    b.clusters[w] = cluster;
+                    self.len += 1;
+                    return None;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Reads the home bucket of each of `keys`, so that looking them up
+    /// next finds their lines in the cache. The reads do not depend on
+    /// one another, so the processor waits for their misses together
+    /// (looking keys up in turn waits for each: an insert may change what
+    /// the next lookup finds).
+    pub fn warm(&self, keys: impl Iterator<Item = u64>) {
+        if self.buckets.is_empty() {
+            return;
+        }
+        let mut seen = 0;
+        for k in keys {
+            seen ^= self.buckets[self.home(k)].keys[0];
+        }
+        std::hint::black_box(seen);
+    }
+
+    /// Twice the buckets, every key in its new place (in the order of
+    /// the old table, so each goes where inserting it would put it).
+    fn grow(&mut self) {
+        let size = (self.buckets.len() * 2).max(FIRST);
+        let old = std::mem::replace(&mut self.buckets, vec![Bucket::default(); size]);
+        self.len = 0;
+        for b in &old {
+            for w in 0..WAYS {
+                if b.keys[w] != 0 {
+                    self.get_or_insert(b.keys[w], b.clusters[w]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Against a HashMap, with keys that share their low bits (long
+    /// probes, wrapping past the end) and enough keys to grow many times.
+    #[test]
+    fn agrees_with_a_hash_map() {
+        let mut t = KeyTable::default();
+        let mut m: HashMap<u64, u32> = HashMap::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // A third of the keys collide on their low 10 bits near the
+            // table's end; some repeat.
+            let key = match i % 3 {
+                0 => (x & !0x3ff) | 0x3fe,
+                1 => x % 5_000 + 1,
+                _ => x | 1,
+            };
+            let want = match m.get(&key) {
+                Some(&c) => Some(c),
+                None => {
+                    m.insert(key, i);
+                    None
+                }
+            };
+            t.warm([key, key ^ 1].into_iter());
+            assert_eq!(t.get_or_insert(key, i), want, "key {key:#x}");
+        }
+        assert_eq!(t.len(), m.len());
+        for (&k, &c) in &m {
+            assert_eq!(t.get(k), Some(c));
+        }
+        assert_eq!(t.get(0), None);
+        assert_eq!(
+            t.get(0xdead_beef_0000_0001),
+            m.get(&0xdead_beef_0000_0001).copied()
+        );
+    }
+}

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IoSlice, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -60,6 +60,35 @@ impl AtomicFile {
 
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.out.write_all(bytes).map_err(|e| self.error(e))
+    }
+
+    /// Writes `pieces` in order: into the buffer when they fit in it,
+    /// else straight to the file in vectored writes (`writev`), as
+    /// `write_all` of one large slice would, instead of copying them into
+    /// the buffer 64 KiB at a time.
+    pub fn write_pieces(&mut self, pieces: &[&[u8]]) -> Result<(), Error> {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
+        if len <= self.out.capacity() - self.out.buffer().len() {
+            for p in pieces {
+                self.write_all(p)?;
+            }
+            return Ok(());
+        }
+        self.out.flush().map_err(|e| self.error(e))?;
+        let mut slices: Vec<IoSlice> = pieces.iter().map(|p| IoSlice::new(p)).collect();
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match self.out.get_mut().as_file_mut().write_vectored(left) {
+                Ok(0) => {
+                    let e = std::io::Error::from(std::io::ErrorKind::WriteZero);
+                    return Err(self.error(e));
+                }
+                Ok(n) => IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+        Ok(())
     }
 
     /// Flushes, syncs and renames over the target.
@@ -703,10 +732,21 @@ impl StageFiles {
     /// streamed there). A closed standard output ends the streaming
     /// quietly; the file still gets every row.
     pub fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), Error> {
+        self.write_pieces(i, &[bytes])
+    }
+
+    /// [`StageFiles::write`] of the rows in `pieces`, in order, each piece
+    /// whole rows. The file gets them in one vectored write when they are
+    /// more than its buffer holds (not copied into the buffer first).
+    pub fn write_pieces(&mut self, i: usize, pieces: &[&[u8]]) -> Result<(), Error> {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
+        if len == 0 {
+            return Ok(());
+        }
         if let Some((s, out)) = &mut self.stdout {
             if *s == i {
                 if let Some(w) = out {
-                    if let Err(e) = w.write_all(bytes) {
+                    if let Err(e) = pieces.iter().try_for_each(|p| w.write_all(p)) {
                         if e.kind() != std::io::ErrorKind::BrokenPipe {
                             return Err(Error::Output("<stdout>".into(), e.to_string()));
                         }
@@ -718,8 +758,8 @@ impl StageFiles {
         }
         match &mut self.sinks[i] {
             Sink::File(f) => {
-                f.write_all(bytes)?;
-                self.unsynced[i] += bytes.len() as u64;
+                f.write_pieces(pieces)?;
+                self.unsynced[i] += len as u64;
                 if self.unsynced[i] >= self.sync_every {
                     self.unsynced[i] = 0;
                     self.syncer.get_or_insert_with(Syncer::new).queue(i, f);

@@ -358,10 +358,11 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             streaming.as_mut(),
             move |file, chunk| {
                 stop_if_strict(strict, &names[file], &chunk)?;
+                let mut pieces = Vec::new();
                 for i in 0..chunk.bytes.len() {
-                    for piece in chunk.pieces(i) {
-                        stage_files.write(i, piece)?;
-                    }
+                    pieces.clear();
+                    pieces.extend(chunk.pieces(i));
+                    stage_files.write_pieces(i, &pieces)?;
                 }
                 if let Some(st) = state.as_mut() {
                     for s in &chunk.seen {

@@ -257,6 +257,36 @@ fn stdout_streams_one_stage_and_every_file_is_still_written() {
     assert!(err.contains("cannot be used with"), "{err}");
 }
 
+/// One-pass deduplication takes duplicates back out of the rows it has
+/// written: the stream, like the file, must leave them out.
+#[test]
+fn stdout_of_one_pass_dedup_leaves_the_duplicates_out() {
+    let t = tempdir().unwrap();
+    let mut csv = String::from("Email,Company,Title\n");
+    for i in 0..20_000 {
+        // Every fifth row repeats an earlier address in other case.
+        match i % 5 {
+            4 => csv.push_str(&format!("P{}@FIRM.IO,Firm,VP Sales\n", i - 3)),
+            _ => csv.push_str(&format!("p{i}@firm.io,Firm,VP Sales\n")),
+        }
+    }
+    let input = write(t.path(), "leads.csv", csv.as_bytes());
+    let rules = write(
+        t.path(),
+        "one.toml",
+        b"[dedup]\nkeys = [\"email\"]\nkeep = [\"first\"]\n",
+    );
+    let out = t.path().join("out");
+    let (code, bytes, err) = stream(&out, &["-r", &rules, &input, "--stdout", "lead"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(bytes, std::fs::read(out.join("leads.csv")).unwrap());
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.lines().count(), 1 + 16_000, "header and the kept rows");
+    assert!(!text.contains("@FIRM.IO"), "a duplicate was streamed");
+    let dups = std::fs::read_to_string(out.join("duplicates.csv")).unwrap();
+    assert_eq!(dups.lines().count(), 1 + 4_000);
+}
+
 #[test]
 fn a_closed_pipe_ends_the_stream_quietly_and_loses_no_row() {
     let t = tempdir().unwrap();

@@ -705,7 +705,7 @@ impl Worker {
 
     /// Processes one record: rejects it with its kind, or evaluates it.
     /// The record is left as it was read (a padded or cut copy is
-    /// evaluated), for the pass that writes it next.
+    /// evaluated), for a later pass or [`Worker::retract`].
     pub fn process(
         &mut self,
         run: &RunCtx,
@@ -834,10 +834,11 @@ impl Worker {
     }
 
     /// [`Worker::process`], for one-pass deduplication and rows evaluated
-    /// together: the keys pass evaluates the whole row and leaves its
-    /// verdict in `stash`, and the pass that writes the row takes it from
-    /// there instead of evaluating the row again; a row evaluated with its
-    /// group has its verdict in lane `lane`, with its text.
+    /// together: the keys pass writes the row and leaves its verdict in
+    /// `stash`, and [`Worker::retract`] takes it from there, should the
+    /// row be a duplicate, instead of evaluating the row again; a row
+    /// evaluated with its group has its verdict in lane `lane`, with its
+    /// text.
     #[allow(clippy::too_many_arguments)]
     fn process_lane(
         &mut self,

@@ -711,6 +711,9 @@ impl StageFiles {
             f.write_all(&head)?;
             sinks.push(Sink::File(f));
         }
+        if !opts.dry_run {
+            forget_cached(output_names(opts.format).iter().map(|n| dir.join(n)));
+        }
         let stdout_closed = matches!(stdout, Some((_, None)));
         Ok(StageFiles {
             unsynced: vec![0; sinks.len()],
@@ -801,6 +804,30 @@ impl StageFiles {
         }
         Ok(())
     }
+}
+
+/// Asks the kernel, on a thread of its own, to drop from its page cache
+/// the pages of the last run's stage files that this run will replace:
+/// the rename that replaces a file frees its pages there and then, and
+/// for a large file (150 MB of leads) that took about 0.1 s at the end of
+/// the run. Dropped now, while the run works, the rename only frees the
+/// file's blocks. The files themselves are untouched (a failed run leaves
+/// them as they were); reading one meanwhile reads it from disk.
+fn forget_cached(paths: impl Iterator<Item = PathBuf>) {
+    #[cfg(target_os = "linux")]
+    {
+        let paths: Vec<PathBuf> = paths.collect();
+        std::thread::spawn(move || {
+            for p in paths {
+                if let Ok(f) = fs::File::open(&p) {
+                    let advice = rustix::fs::Advice::DontNeed;
+                    let _ = rustix::fs::fadvise(&f, 0, None, advice);
+                }
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    drop(paths);
 }
 
 /// The header line of output `i` in the run's format (empty for JSON

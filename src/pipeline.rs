@@ -1053,9 +1053,7 @@ fn observe_batch<'n>(
     }
     base[batch.file] = start;
     let mut preset = Preset {
-        first: first_global,
-        decisions: vec![None; batch.len],
-        kept: Vec::new(),
+        dropped: Vec::new(),
         names,
     };
     for c in facts {
@@ -1066,14 +1064,7 @@ fn observe_batch<'n>(
             if let Some(cl) = st.plan.index.observe(f, &mut st.merged) {
                 let d = st.plan.index.decide_in(cl, f.row, &f.keys);
                 if let Decision::Drop { cluster, .. } = d {
-                    preset.kept.push((f.row, Kept::of(&st.plan, cluster)));
-                }
-                if let Some(slot) = f
-                    .row
-                    .checked_sub(first_global)
-                    .and_then(|i| preset.decisions.get_mut(i as usize))
-                {
-                    *slot = Some(d);
+                    preset.dropped.push((f.row, d, Kept::of(&st.plan, cluster)));
                 }
             }
         }

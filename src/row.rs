@@ -112,33 +112,32 @@ impl<'a> RunCtx<'a> {
     }
 }
 
-/// The dedup decisions of one batch's rows, by run position, with what
-/// each dropped row's reason names of its person's kept row: all a batch
-/// needs to be written while later batches are being observed.
+/// The rows of one batch that are duplicates, decided when its keys were
+/// observed in input order, with what each one's reason names of its
+/// person's kept row: all [`Worker::retract`] needs while later batches
+/// are being observed. Every other row of the batch is kept.
 #[derive(Debug, Default)]
 pub struct Preset<'a> {
-    /// Run position of the batch's first row.
-    pub first: u64,
-    /// `None` for rows without keys (unusable, or no key value).
-    pub decisions: Vec<Option<Decision>>,
-    /// The kept row of each dropped row, by the dropped row's run
-    /// position, in order.
-    pub kept: Vec<(u64, Kept)>,
+    /// Each dropped row's run position, decision and kept row, in order.
+    pub dropped: Vec<(u64, Decision, Kept)>,
     /// The inputs' names.
     pub names: &'a [String],
 }
 
 impl Preset<'_> {
-    /// The decision of the row at run position `global`.
+    /// The decision of the row at run position `global`, if it is dropped.
     pub fn get(&self, global: u64) -> Option<Decision> {
-        let i = usize::try_from(global.checked_sub(self.first)?).ok()?;
-        self.decisions.get(i).copied().flatten()
+        self.find(global).map(|d| d.1)
     }
 
     /// The kept row of the dropped row at run position `global`.
     fn kept(&self, global: u64) -> Option<Kept> {
-        let i = self.kept.binary_search_by_key(&global, |k| k.0).ok()?;
-        Some(self.kept[i].1)
+        self.find(global).map(|d| d.2)
+    }
+
+    fn find(&self, global: u64) -> Option<&(u64, Decision, Kept)> {
+        let i = self.dropped.binary_search_by_key(&global, |d| d.0).ok()?;
+        Some(&self.dropped[i])
     }
 }
 
@@ -677,12 +676,12 @@ impl Worker {
         stash: &mut [Stashed],
         out: &mut ChunkOut,
     ) {
-        let kept = run.preset.map_or(&[][..], |p| &p.kept[..]);
-        let from = kept.partition_point(|k| k.0 < global);
+        let dropped = run.preset.map_or(&[][..], |p| &p.dropped[..]);
+        let from = dropped.partition_point(|d| d.0 < global);
         let end = global + records.len() as u64;
         let mut holes = std::mem::take(&mut out.marks);
         let mut n = 0;
-        for &(g, _) in kept[from..].iter().take_while(|k| k.0 < end) {
+        for &(g, ..) in dropped[from..].iter().take_while(|d| d.0 < end) {
             let i = (g - global) as usize;
             let r = row + i as u64;
             self.process_lane(run, file, &records[i], r, g, out, stash.get_mut(i), None);

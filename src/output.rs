@@ -731,16 +731,11 @@ impl StageFiles {
         &self.json[i]
     }
 
-    /// Appends rows to output `i` (and to standard output when it is
-    /// streamed there). A closed standard output ends the streaming
-    /// quietly; the file still gets every row.
-    pub fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), Error> {
-        self.write_pieces(i, &[bytes])
-    }
-
-    /// [`StageFiles::write`] of the rows in `pieces`, in order, each piece
-    /// whole rows. The file gets them in one vectored write when they are
-    /// more than its buffer holds (not copied into the buffer first).
+    /// Appends the rows in `pieces` (in order, each piece whole rows) to
+    /// output `i`, and to standard output when it is streamed there. A
+    /// closed standard output ends the streaming quietly; the file still
+    /// gets every row. The file gets the pieces in one vectored write when
+    /// they are more than its buffer holds (not copied into it first).
     pub fn write_pieces(&mut self, i: usize, pieces: &[&[u8]]) -> Result<(), Error> {
         let len: usize = pieces.iter().map(|p| p.len()).sum();
         if len == 0 {
@@ -971,7 +966,7 @@ mod sync_tests {
         let mut expected = vec![Vec::new(); 6];
         for n in 0..500 {
             let row = format!("person{n}@acme.io\n");
-            files.write(n % 2, row.as_bytes()).unwrap();
+            files.write_pieces(n % 2, &[row.as_bytes()]).unwrap();
             expected[n % 2].extend_from_slice(row.as_bytes());
         }
         assert!(files.syncer.is_some(), "no background sync was asked for");

@@ -1033,8 +1033,8 @@ fn retract_batch(
     }
 }
 
-/// Observes the keys of one batch, in input order, and presets each
-/// row's decision for [`retract_batch`]. With one key, first
+/// Observes the keys of one batch, in input order, and presets the
+/// batch's dropped rows for [`retract_batch`]. With one key, first
 /// kept, nothing merges and a person's kept row is their first: each
 /// row's decision is final as soon as it is observed, and so is what its
 /// reason names of the kept row.

@@ -1042,12 +1042,10 @@ impl Worker {
         let score: i64 = v.totals.iter().sum();
         let spec = &rules.dedup;
         let preset = run.preset.and_then(|p| p.get(global));
-        // A preset keep needs no keys; a preset drop names its key.
+        // The keys pass has a group's keys from their own loop.
         match lane {
             Some(j) if run.pass == Pass::Keys => self.keys.hash = self.lanes.keys[j],
-            _ if spec.enabled() && !matches!(preset, Some(Decision::Keep { .. })) => {
-                self.keys.compute(rules, &view, spec);
-            }
+            _ if spec.enabled() => self.keys.compute(rules, &view, spec),
             _ => {}
         }
         if run.pass == Pass::Keys {

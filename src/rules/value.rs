@@ -193,6 +193,10 @@ pub fn push_lower(text: &str, buf: &mut String) {
 #[derive(Debug, Clone, Default)]
 pub struct FoldedMap {
     table: hashbrown::HashTable<(Box<[u8]>, u64)>,
+    /// Bit `n` set: an entry is `n` bytes long (bit 63: 63 or more). An
+    /// ASCII value of another length is in no entry, found without
+    /// hashing (ASCII lowercasing keeps the length).
+    lens: u64,
 }
 
 /// Longest value [`FoldedMap::get_ascii`] lowers on the stack.
@@ -202,6 +206,7 @@ impl FoldedMap {
     /// Adds `bits` to the entry `lower` (a lowercase text).
     pub fn add(&mut self, lower: &str, bits: u64) {
         let k = lower.as_bytes();
+        self.lens |= len_bit(k.len());
         let h = hash_bytes(k);
         match self.table.find_mut(h, |(e, _)| **e == *k) {
             Some((_, b)) => *b |= bits,
@@ -224,14 +229,15 @@ impl FoldedMap {
         let mut buf = [0u8; FOLD_MAX];
         let mut high = 0u64;
         for (i, c) in v.chunks(8).enumerate() {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            let w = u64::from_le_bytes(w);
+            let w = load_word(c);
             high |= w;
             buf[i * 8..i * 8 + 8].copy_from_slice(&lower8(w).to_le_bytes());
         }
         if high & 0x8080_8080_8080_8080 != 0 {
             return None;
+        }
+        if self.lens & len_bit(v.len()) == 0 {
+            return Some(0);
         }
         Some(self.get_bytes(&buf[..v.len()]))
     }
@@ -250,6 +256,35 @@ impl FoldedMap {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.table.len()
+    }
+}
+
+/// The bit of [`FoldedMap::lens`] for a length.
+#[inline]
+fn len_bit(n: usize) -> u64 {
+    1 << n.min(63)
+}
+
+/// The bytes of `c` (1 to 8 of them) as a little-endian word, zeros
+/// above: two loads that may overlap (each byte lands where it belongs
+/// either way) rather than a copy of variable length, which is a call.
+#[inline]
+fn load_word(c: &[u8]) -> u64 {
+    let n = c.len();
+    if let Ok(w) = <[u8; 8]>::try_from(c) {
+        return u64::from_le_bytes(w);
+    }
+    if n >= 4 {
+        let lo = c.first_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        let hi = c.last_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        return u64::from(lo) | u64::from(hi) << ((n - 4) * 8);
+    }
+    match c {
+        [] => 0,
+        [a, ..] => {
+            let (b, z) = (c[n / 2], c[n - 1]);
+            u64::from(*a) | u64::from(b) << (n / 2 * 8) | u64::from(z) << ((n - 1) * 8)
+        }
     }
 }
 
@@ -311,6 +346,18 @@ mod tests {
                     "{b:#x} at {pos}"
                 );
             }
+        }
+    }
+
+    /// Each byte lands where a copy into a zeroed word would put it, for
+    /// every length up to a word.
+    #[test]
+    fn words_load_as_copies_would() {
+        let bytes: Vec<u8> = (1..=8).map(|i| i * 17).collect();
+        for n in 0..=8 {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(load_word(&bytes[..n]), u64::from_le_bytes(w), "{n} bytes");
         }
     }
 

@@ -557,9 +557,18 @@ impl RowWriter {
     /// for a quarter more (chunks vary in size: growing a buffer copies
     /// all it holds).
     pub fn take(&mut self) -> Vec<u8> {
+        self.take_into(Vec::new())
+    }
+
+    /// [`RowWriter::take`], going on in `spare` (emptied): a buffer a
+    /// chunk handed on gave back, so that no buffer is allocated on one
+    /// thread and freed on another for every chunk.
+    pub fn take_into(&mut self, mut spare: Vec<u8>) -> Vec<u8> {
         let cap = self.buf.len() + self.buf.len() / 4;
+        spare.clear();
+        spare.reserve(cap);
         self.record_start = 0;
-        std::mem::replace(&mut self.buf, Vec::with_capacity(cap))
+        std::mem::replace(&mut self.buf, spare)
     }
 
     pub fn into_inner(self) -> Vec<u8> {

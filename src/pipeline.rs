@@ -27,7 +27,9 @@ use crate::error::Error;
 use crate::exclude::Exclusions;
 use crate::input::{self, Opened, ReadOptions, Record, RecordSource, Source};
 use crate::output::{Format, Layout, OutputOptions, StageFiles};
-use crate::row::{ChunkOut, FileCtx, History, Kept, Pass, Preset, RunCtx, Stashed, Worker};
+use crate::row::{
+    ChunkBuffers, ChunkOut, FileCtx, History, Kept, Pass, Preset, RunCtx, Stashed, Worker,
+};
 use crate::rules::derive::WriteKind;
 use crate::rules::Compiled;
 use crate::state::{KeyUpdate, State};
@@ -239,7 +241,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             0,
             None,
             |file, chunk| {
-                stop_if_strict(strict, &names[file], &chunk)?;
+                stop_if_strict(strict, &names[file], chunk)?;
                 index.warm(&chunk.facts);
                 for f in &chunk.facts {
                     let Some(c) = index.observe(f, &mut merged) else {
@@ -306,7 +308,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                     0,
                     None,
                     |file, chunk| {
-                        for (k, value, line) in chunk.fills {
+                        for (k, value, line) in chunk.fills.drain(..) {
                             fills.entry(k).or_insert(Fill { value, file, line });
                         }
                         Ok(())
@@ -357,7 +359,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             if two_pass { total } else { 0 },
             streaming.as_mut(),
             move |file, chunk| {
-                stop_if_strict(strict, &names[file], &chunk)?;
+                stop_if_strict(strict, &names[file], chunk)?;
                 let mut pieces = Vec::new();
                 for i in 0..chunk.bytes.len() {
                     pieces.clear();
@@ -379,7 +381,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                         }
                     }
                 }
-                summary.add(file, &chunk);
+                summary.add(file, chunk);
                 Ok(())
             },
         )?
@@ -643,7 +645,7 @@ fn drive<F>(
     mut consume: F,
 ) -> Result<Vec<ReadCounts>, Error>
 where
-    F: FnMut(usize, ChunkOut) -> Result<(), Error> + Send,
+    F: FnMut(usize, &mut ChunkOut) -> Result<(), Error> + Send,
 {
     let threads = pool.current_num_threads();
     let mut progress = Progress::new(bar, progress_base, files.len());
@@ -679,10 +681,12 @@ where
         }
     };
     std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
+        let spares = &workers;
         let writer = scope.spawn(move || -> Result<(), Error> {
             for p in out_rx {
-                for c in p.chunks {
-                    consume(p.file, c)?;
+                for mut c in p.chunks {
+                    consume(p.file, &mut c)?;
+                    spares.give_back(c);
                 }
             }
             Ok(())
@@ -799,7 +803,7 @@ fn drive_alone<F>(
     mut consume: F,
 ) -> Result<Vec<ReadCounts>, Error>
 where
-    F: FnMut(usize, ChunkOut) -> Result<(), Error>,
+    F: FnMut(usize, &mut ChunkOut) -> Result<(), Error>,
 {
     let workers = Workers::new(1);
     let keys_ctx = RunCtx {
@@ -836,8 +840,9 @@ where
             }
         };
         progress.batch_done(&batch);
-        for c in chunks {
-            consume(batch.file, c)?;
+        for mut c in chunks {
+            consume(batch.file, &mut c)?;
+            workers.give_back(c);
         }
         records = spend(batch);
     }
@@ -901,7 +906,16 @@ struct Workers {
     slots: Vec<Slot>,
     /// For a task that runs outside the pool or whose slot is taken.
     spare: std::sync::Mutex<Vec<Worker>>,
+    /// The buffers of chunks written, for chunks to come: a chunk's
+    /// output bytes were allocated on the thread that evaluated it and
+    /// freed on the writer's, which glibc's malloc paid for in arena
+    /// locks, consolidation and fresh pages (`--jobs 2` spent twice as
+    /// much CPU in malloc and free as `--jobs 1`).
+    chunks: std::sync::Mutex<Vec<ChunkBuffers>>,
 }
+
+/// Most buffers [`Workers`] keeps: more than the chunks in flight.
+const SPARE_CHUNKS: usize = 64;
 
 /// One pool thread's worker, on a cache line of its own.
 #[repr(align(128))]
@@ -913,6 +927,26 @@ impl Workers {
         Workers {
             slots: (0..threads).map(|_| Slot::default()).collect(),
             spare: std::sync::Mutex::default(),
+            chunks: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Empty buffers for a chunk, given back by one written before.
+    fn spare(&self) -> ChunkBuffers {
+        self.chunks
+            .lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default()
+    }
+
+    /// Keeps a written chunk's buffers for [`Workers::spare`].
+    fn give_back(&self, chunk: ChunkOut) {
+        let spare = chunk.into_spare();
+        if let Ok(mut v) = self.chunks.lock() {
+            if v.len() < SPARE_CHUNKS {
+                v.push(spare);
+            }
         }
     }
 
@@ -981,7 +1015,7 @@ fn eval_batch(
     for (ci, recs) in records.chunks_mut(CHUNK).enumerate() {
         let at = ci * CHUNK;
         let st = stash.as_deref_mut().map(|s| &mut s[at..at + recs.len()]);
-        let mut out = ChunkOut::new(run_ctx.rules.rules.len());
+        let mut out = ChunkOut::with_spare(run_ctx.rules.rules.len(), workers.spare());
         let (row, global) = (batch.first_row + at as u64, batch.first_global + at as u64);
         w.process_all(run_ctx, file, recs, row, global, &mut out, st);
         w.drain_into(run_ctx, &mut out);

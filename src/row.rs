@@ -316,6 +316,15 @@ pub struct ChunkOut {
     pub marks: Vec<Mark>,
 }
 
+/// A handed-on chunk's buffers, empty, kept for the next chunk: its
+/// output bytes (a few hundred kilobytes), facts and marks.
+#[derive(Debug, Default)]
+pub struct ChunkBuffers {
+    bytes: [Vec<u8>; 6],
+    facts: Vec<Fact>,
+    marks: Vec<Mark>,
+}
+
 /// Where one row's record is in a chunk's output: `bytes[out][start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
@@ -409,6 +418,31 @@ impl ChunkOut {
             grades: Vec::new(),
             marks: Vec::new(),
         }
+    }
+
+    /// A fresh chunk that fills the buffers of `spare` (see
+    /// [`ChunkOut::into_spare`]); everything else starts as in
+    /// [`ChunkOut::new`].
+    pub fn with_spare(rules: usize, spare: ChunkBuffers) -> Self {
+        ChunkOut {
+            bytes: spare.bytes,
+            facts: spare.facts,
+            marks: spare.marks,
+            ..ChunkOut::new(rules)
+        }
+    }
+
+    /// The chunk's largest buffers, emptied, for another chunk to fill.
+    pub fn into_spare(self) -> ChunkBuffers {
+        let mut spare = ChunkBuffers {
+            bytes: self.bytes,
+            facts: self.facts,
+            marks: self.marks,
+        };
+        spare.bytes.iter_mut().for_each(Vec::clear);
+        spare.facts.clear();
+        spare.marks.clear();
+        spare
     }
 
     /// Output `i`'s bytes, without the records [`Worker::retract`] took
@@ -626,10 +660,11 @@ impl Worker {
     }
 
     /// Moves what the writers hold into `out`, as JSON Lines when the run
-    /// writes them (after [`Worker::retract`], in the keys pass).
+    /// writes them (after [`Worker::retract`], in the keys pass); the
+    /// writers go on in `out`'s empty buffers (see [`ChunkOut::with_spare`]).
     pub fn drain_into(&mut self, run: &RunCtx, out: &mut ChunkOut) {
         for (i, w) in self.writers.iter_mut().enumerate() {
-            out.bytes[i] = w.take();
+            out.bytes[i] = w.take_into(std::mem::take(&mut out.bytes[i]));
             if run.pass != Pass::Keys {
                 to_jsonl(run, i, &mut out.bytes[i]);
             }
@@ -689,7 +724,8 @@ impl Worker {
             n += 1;
         }
         holes.truncate(n);
-        out.bytes[DUPLICATES] = self.writers[DUPLICATES].take();
+        let spare = std::mem::take(&mut out.bytes[DUPLICATES]);
+        out.bytes[DUPLICATES] = self.writers[DUPLICATES].take_into(spare);
         out.facts.clear();
         if run.json.is_empty() {
             // The writer skips the holes: no bytes move.
@@ -1641,6 +1677,23 @@ mod tests {
     /// Three records in output 1 ("a\n", "bb\n", "c\n") and one in
     /// output 0; taking records out, by moving bytes (JSON Lines) or by
     /// skipping them (the writer), leaves the same bytes.
+    #[test]
+    fn a_chunk_on_spare_buffers_starts_empty_and_keeps_their_room() {
+        let mut used = ChunkOut::new(2);
+        used.bytes[0] = vec![b'x'; 1000];
+        used.bytes[5] = vec![b'y'; 10];
+        used.marks.push(mark(0, 0, 2));
+        used.stages[1] = 3;
+        used.hits[1] = 4;
+        used.duplicates = 5;
+        let fresh = ChunkOut::with_spare(2, used.into_spare());
+        assert!(fresh.bytes.iter().all(Vec::is_empty));
+        assert!(fresh.bytes[0].capacity() >= 1000);
+        assert!(fresh.marks.is_empty() && fresh.facts.is_empty());
+        assert_eq!((fresh.stages, fresh.duplicates), ([0; 5], 0));
+        assert_eq!(fresh.hits, [0, 0]);
+    }
+
     #[test]
     fn retracted_records_are_left_out() {
         let rows = b"a\nbb\nc\n";

@@ -634,8 +634,10 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
 /// With one-pass deduplication a batch is evaluated once, when read: each
 /// row is written as if it were kept, and its keys are worked out. Once
 /// its keys have been observed here (in input order, after every batch
-/// before it), a task takes its duplicates back out and writes them as
-/// duplicates ([`retract_batch`]); only those rows are read again.
+/// before it), its duplicates are taken back out here too and written as
+/// duplicates ([`retract_batch`]); only those rows are read again. (In a
+/// task of their own, every batch cost a wake-up of a pool thread and an
+/// event back: a quarter more context switches at `--jobs 2`.)
 #[allow(clippy::too_many_arguments)]
 fn drive<F>(
     readers: Vec<Box<dyn RecordSource>>,
@@ -702,6 +704,7 @@ where
             let mut read: Option<u64> = None;
             let mut keyed: BTreeMap<u64, (Batch, Vec<ChunkOut>, Vec<Stashed>)> = BTreeMap::new();
             let mut evaluated: BTreeMap<u64, (Batch, Vec<ChunkOut>)> = BTreeMap::new();
+            let mut ready = Vec::new();
             while read != Some(handed) {
                 if let Some(sig) = crate::interrupt::received() {
                     eval_result = Err(Error::Interrupted(sig));
@@ -719,58 +722,54 @@ where
                         let Some(st) = stream.as_deref_mut() else {
                             continue;
                         };
+                        // Here, not in a task: observing and taking the
+                        // few duplicates back out are short, and a task
+                        // would cost a wake-up and an event per batch.
                         while let Some((batch, mut chunks, mut stash)) = keyed.remove(&observed) {
                             observed += 1;
                             let preset = observe_batch(st, names, &batch, &chunks);
-                            s.spawn(move |_| {
-                                let _alarm = PanicAlarm(&tasks.events);
-                                retract_batch(
-                                    tasks.workers,
-                                    &batch,
-                                    &mut stash,
-                                    run_ctx,
-                                    files,
-                                    &preset,
-                                    &mut chunks,
-                                );
-                                let _ =
-                                    tasks
-                                        .events
-                                        .send(Event::Evaluated(batch, chunks, Some(stash)));
-                            });
+                            retract_batch(
+                                tasks.workers,
+                                &batch,
+                                &mut stash,
+                                run_ctx,
+                                files,
+                                &preset,
+                                &mut chunks,
+                            );
+                            ready.push((batch, chunks, Some(stash)));
                         }
                     }
-                    Event::Evaluated(batch, chunks, stash) => {
-                        evaluated.insert(batch.seq, (batch, chunks));
-                        let mut restart = false;
-                        if let Ok(mut spare) = tasks.spare.lock() {
-                            spare.stashes.extend(stash);
-                        }
-                        while let Some((batch, chunks)) = evaluated.remove(&handed) {
-                            handed += 1;
-                            progress.batch_done(&batch);
-                            let file = batch.file;
-                            // Its buffers back to the reading, which
-                            // goes on if it was waiting for them.
-                            if let Ok(mut spare) = tasks.spare.lock() {
-                                spare.records.push(spend(batch));
-                                if spare.parked && !spare.stop {
-                                    spare.parked = false;
-                                    restart = true;
-                                }
-                            }
-                            if out_tx.send(Processed { file, chunks }).is_err() {
-                                eval_result = Err(Error::Output(
-                                    "output".into(),
-                                    "the writer stopped".into(),
-                                ));
-                                return stop_reading();
-                            }
-                        }
-                        if restart {
-                            s.spawn(move |s| read_task(s, tasks));
+                    Event::Evaluated(batch, chunks, stash) => ready.push((batch, chunks, stash)),
+                }
+                let mut restart = false;
+                for (batch, chunks, stash) in ready.drain(..) {
+                    evaluated.insert(batch.seq, (batch, chunks));
+                    if let Ok(mut spare) = tasks.spare.lock() {
+                        spare.stashes.extend(stash);
+                    }
+                }
+                while let Some((batch, chunks)) = evaluated.remove(&handed) {
+                    handed += 1;
+                    progress.batch_done(&batch);
+                    let file = batch.file;
+                    // Its buffers back to the reading, which goes on if it
+                    // was waiting for them.
+                    if let Ok(mut spare) = tasks.spare.lock() {
+                        spare.records.push(spend(batch));
+                        if spare.parked && !spare.stop {
+                            spare.parked = false;
+                            restart = true;
                         }
                     }
+                    if out_tx.send(Processed { file, chunks }).is_err() {
+                        eval_result =
+                            Err(Error::Output("output".into(), "the writer stopped".into()));
+                        return stop_reading();
+                    }
+                }
+                if restart {
+                    s.spawn(move |s| read_task(s, tasks));
                 }
             }
         });

@@ -727,14 +727,14 @@ where
                         // would cost a wake-up and an event per batch.
                         while let Some((batch, mut chunks, mut stash)) = keyed.remove(&observed) {
                             observed += 1;
-                            let preset = observe_batch(st, names, &batch, &chunks);
                             retract_batch(
+                                st,
+                                names,
                                 tasks.workers,
                                 &batch,
                                 &mut stash,
                                 run_ctx,
                                 files,
-                                &preset,
                                 &mut chunks,
                             );
                             ready.push((batch, chunks, Some(stash)));
@@ -829,14 +829,14 @@ where
             Some(st) => {
                 fit_stash(&mut stash, batch.len, run_ctx.rules);
                 let mut chunks = eval_batch(&workers, &mut batch, &mut stash, &keys_ctx, file);
-                let preset = observe_batch(st, names, &batch, &chunks);
                 retract_batch(
+                    st,
+                    names,
                     &workers,
                     &batch,
                     &mut stash,
                     run_ctx,
                     files,
-                    &preset,
                     &mut chunks,
                 );
                 chunks
@@ -1034,20 +1034,24 @@ fn fit_stash(stash: &mut Vec<Stashed>, len: usize, rules: &Compiled) {
     stash.extend((0..missing).map(|_| Stashed::new(rules)));
 }
 
-/// Takes an observed batch's duplicates out of what its keys evaluation
-/// wrote (`chunks`) and writes them as duplicates, with their verdicts
-/// (in `stash`) from that evaluation (see [`Worker::retract`]).
+/// Observes a keyed batch's keys (after every batch before it), then
+/// takes its duplicates out of what its keys evaluation wrote (`chunks`)
+/// and writes them as duplicates, with their verdicts (in `stash`) from
+/// that evaluation (see [`Worker::retract`]).
+#[allow(clippy::too_many_arguments)]
 fn retract_batch(
+    st: &mut Streaming,
+    names: &[String],
     workers: &Workers,
     batch: &Batch,
     stash: &mut [Stashed],
     run_ctx: &RunCtx,
     files: &[FileCtx],
-    preset: &Preset,
     chunks: &mut [ChunkOut],
 ) {
+    let preset = observe_batch(st, names, batch, chunks);
     let ctx = RunCtx {
-        preset: Some(preset),
+        preset: Some(&preset),
         ..run_ctx.clone()
     };
     let mut lease = workers.lease(&ctx);

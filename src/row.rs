@@ -488,6 +488,21 @@ impl ChunkOut {
         } else if let Outcome::Disqualified(i) = v.outcome {
             bump(&mut self.disqualified_by[i], back);
         }
+        self.tally_stage(rules, &v.totals, stage, score, source, back);
+    }
+
+    /// The part of [`ChunkOut::tally`] that any row placed at `stage`
+    /// counts, written or not: the stage, the source, the score and the
+    /// grade.
+    fn tally_stage(
+        &mut self,
+        rules: &Compiled,
+        totals: &[i64],
+        stage: Stage,
+        score: i64,
+        source: &str,
+        back: bool,
+    ) {
         bump(&mut self.stages[stage.index()], back);
         if back {
             self.sources.take_back(source, stage.index());
@@ -505,7 +520,7 @@ impl ChunkOut {
             } else {
                 *self.scores.entry(score).or_default() += 1;
             }
-            count_grade(rules, &v.totals, self, back);
+            count_grade(rules, totals, self, back);
         }
     }
 }
@@ -1218,13 +1233,8 @@ impl Worker {
             }
             if h.only_changed && st.change == Change::Unchanged {
                 c.not_written += 1;
-                out.stages[stage.index()] += 1;
-                out.sources
-                    .count(view.field(rules.source_slot), stage.index());
-                if stage != Stage::Disqualified {
-                    *out.scores.entry(score).or_default() += 1;
-                    count_grade(rules, &self.verdict.totals, out, false);
-                }
+                let (totals, source) = (&self.verdict.totals, view.field(rules.source_slot));
+                out.tally_stage(rules, totals, stage, score, source, false);
                 return;
             }
         }
@@ -1674,9 +1684,6 @@ mod tests {
         Mark { out, start, end }
     }
 
-    /// Three records in output 1 ("a\n", "bb\n", "c\n") and one in
-    /// output 0; taking records out, by moving bytes (JSON Lines) or by
-    /// skipping them (the writer), leaves the same bytes.
     #[test]
     fn a_chunk_on_spare_buffers_starts_empty_and_keeps_their_room() {
         let mut used = ChunkOut::new(2);
@@ -1694,6 +1701,9 @@ mod tests {
         assert_eq!(fresh.hits, [0, 0]);
     }
 
+    /// Three records in output 1 ("a\n", "bb\n", "c\n") and one in
+    /// output 0; taking records out, by moving bytes (JSON Lines) or by
+    /// skipping them (the writer), leaves the same bytes.
     #[test]
     fn retracted_records_are_left_out() {
         let rows = b"a\nbb\nc\n";

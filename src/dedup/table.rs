@@ -51,20 +51,8 @@ impl KeyTable {
         if self.buckets.is_empty() || key == 0 {
             return None;
         }
-        let mask = self.buckets.len() - 1;
-        let mut i = self.home(key);
-        loop {
-            let b = &self.buckets[i];
-            for w in 0..WAYS {
-                if b.keys[w] == key {
-                    return Some(b.clusters[w]);
-                }
-                if b.keys[w] == 0 {
-                    return None;
-                }
-            }
-            i = (i + 1) & mask;
-        }
+        let (i, w, found) = self.probe(key);
+        found.then(|| self.buckets[i].clusters[w])
     }
 
     /// The cluster of `key` if it has one; else `key` joins `cluster`
@@ -75,19 +63,31 @@ impl KeyTable {
         if (self.len + 1) * 8 > self.buckets.len() * WAYS * 7 {
             self.grow();
         }
+        let (i, w, found) = self.probe(key);
+        let b = &mut self.buckets[i];
+        if found {
+            return Some(b.clusters[w]);
+        }
+        b.keys[w] = key;
+        b.clusters[w] = cluster;
+        self.len += 1;
+        None
+    }
+
+    /// Where `key` is (bucket, place, `true`), or the empty place it
+    /// would take (`false`). The table has buckets and an empty place.
+    #[inline]
+    fn probe(&self, key: u64) -> (usize, usize, bool) {
         let mask = self.buckets.len() - 1;
         let mut i = self.home(key);
         loop {
-            let b = &mut self.buckets[i];
+            let b = &self.buckets[i];
             for w in 0..WAYS {
                 if b.keys[w] == key {
-                    return Some(b.clusters[w]);
+                    return (i, w, true);
                 }
                 if b.keys[w] == 0 {
-                    b.keys[w] = key;
-                    b.clusters[w] = cluster;
-                    self.len += 1;
-                    return None;
+                    return (i, w, false);
                 }
             }
             i = (i + 1) & mask;

@@ -302,7 +302,7 @@ pub struct ChunkOut {
     /// under [`NOT_READ`].
     pub sources: SourceCounts,
     /// Kept lead, prospect and opportunity rows by total score.
-    pub scores: std::collections::BTreeMap<i64, u64>,
+    pub scores: ScoreCounts,
     /// With `[grades]`: kept lead, prospect and opportunity rows per fit
     /// grade (row) and engagement grade (column), best first.
     pub grades: Vec<Vec<u64>>,
@@ -338,6 +338,77 @@ pub const NOT_READ: &str = "(not read)";
 /// The `source` label of rows with no source.
 pub const NO_SOURCE: &str = "(none)";
 
+/// Entries of [`SourceCounts`]'s cache of exact spellings.
+const SPELLINGS: usize = 64;
+
+/// Rows per total score. Scores from [`ScoreCounts::LOW`] up to
+/// [`ScoreCounts::LOW`] + [`ScoreCounts::SPAN`] are counted in an array (an
+/// add is an index, where a map's was a search), the rest in a map.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreCounts {
+    /// Rows per score from `LOW`, made on the first add.
+    near: Vec<u64>,
+    /// Which entries of `near` were ever counted, a bit each.
+    touched: [u64; ScoreCounts::SPAN / 64],
+    far: std::collections::BTreeMap<i64, u64>,
+}
+
+impl ScoreCounts {
+    pub const LOW: i64 = -256;
+    pub const SPAN: usize = 1024;
+
+    fn slot(score: i64) -> Option<usize> {
+        usize::try_from(score.wrapping_sub(Self::LOW))
+            .ok()
+            .filter(|&i| i < Self::SPAN)
+    }
+
+    /// Counts one row with `score`.
+    pub fn add(&mut self, score: i64) {
+        match Self::slot(score) {
+            Some(i) => {
+                if self.near.is_empty() {
+                    self.near = vec![0; Self::SPAN];
+                }
+                self.near[i] += 1;
+                self.touched[i / 64] |= 1 << (i % 64);
+            }
+            None => *self.far.entry(score).or_default() += 1,
+        }
+    }
+
+    /// Takes back one row counted with [`ScoreCounts::add`].
+    pub fn take_back(&mut self, score: i64) {
+        match Self::slot(score) {
+            Some(i) => {
+                if let Some(n) = self.near.get_mut(i) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            None => {
+                if let Some(n) = self.far.get_mut(&score) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.far.remove(&score);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scores with rows, and how many, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
+        let near = self.touched.iter().enumerate().flat_map(move |(w, &bits)| {
+            crate::rules::lanes_of(bits).filter_map(move |b| {
+                let i = w * 64 + b;
+                let n = self.near[i];
+                (n > 0).then_some((Self::LOW + i as i64, n))
+            })
+        });
+        near.chain(self.far.iter().map(|(s, n)| (*s, *n)))
+    }
+}
+
 /// Stage counts per source value, in order of first appearance.
 #[derive(Debug, Clone, Default)]
 pub struct SourceCounts {
@@ -345,6 +416,8 @@ pub struct SourceCounts {
     pub rows: Vec<(String, [u64; 6])>,
     /// The lowercase value being looked up.
     lower: String,
+    /// Spellings met, each with its row (see [`SourceCounts::row_of`]).
+    spellings: Vec<Option<(Box<str>, usize)>>,
 }
 
 impl SourceCounts {
@@ -378,8 +451,33 @@ impl SourceCounts {
         self.rows[i].1[stage] += n;
     }
 
-    /// `value`'s row, added if it has none.
+    /// `value`'s row, added if it has none. A spelling seen before is
+    /// found in a small direct-mapped cache of exact spellings, without
+    /// lowercasing and hashing it (a file has a handful of source
+    /// spellings, mostly).
     fn row_of(&mut self, value: &str) -> usize {
+        let b = value.as_bytes();
+        let slot = match (b.first(), b.last()) {
+            (Some(&f), Some(&l)) => {
+                (b.len() * 31 + usize::from(f) * 7 + usize::from(l)) % SPELLINGS
+            }
+            _ => 0,
+        };
+        if let Some(Some((spelt, i))) = self.spellings.get(slot) {
+            if **spelt == *value {
+                return *i;
+            }
+        }
+        let i = self.row_of_any(value);
+        if self.spellings.is_empty() {
+            self.spellings = vec![None; SPELLINGS];
+        }
+        self.spellings[slot] = Some((value.into(), i));
+        i
+    }
+
+    /// [`SourceCounts::row_of`] by the lowercase value.
+    fn row_of_any(&mut self, value: &str) -> usize {
         let key = if value.is_ascii() {
             crate::rules::value::lower_into(value, &mut self.lower)
         } else {
@@ -511,14 +609,9 @@ impl ChunkOut {
         }
         if stage != Stage::Disqualified {
             if back {
-                if let Some(n) = self.scores.get_mut(&score) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.scores.remove(&score);
-                    }
-                }
+                self.scores.take_back(score);
             } else {
-                *self.scores.entry(score).or_default() += 1;
+                self.scores.add(score);
             }
             count_grade(rules, totals, self, back);
         }
@@ -1682,6 +1775,59 @@ mod tests {
 
     fn mark(out: u8, start: usize, end: usize) -> Mark {
         Mark { out, start, end }
+    }
+
+    #[test]
+    fn score_counts_agree_with_a_map_near_and_far() {
+        use std::collections::BTreeMap;
+        let mut counts = ScoreCounts::default();
+        let mut want: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut rng = crate::testing::Rng::new(7);
+        let mut added = Vec::new();
+        for step in 0..20_000 {
+            // Both ends of the array, outside it on both sides, and far.
+            let score = match rng.next() % 5 {
+                0 => ScoreCounts::LOW + (rng.next() % 3) as i64 - 1,
+                1 => ScoreCounts::LOW + ScoreCounts::SPAN as i64 - 2 + (rng.next() % 3) as i64,
+                2 => (rng.next() % 2_000_000) as i64 - 1_000_000,
+                _ => (rng.next() % 200) as i64 - 60,
+            };
+            if step % 3 == 2 && !added.is_empty() {
+                let s = added.swap_remove((rng.next() % added.len() as u64) as usize);
+                counts.take_back(s);
+                let n = want.get_mut(&s).unwrap();
+                *n -= 1;
+                if *n == 0 {
+                    want.remove(&s);
+                }
+            } else {
+                counts.add(score);
+                added.push(score);
+                *want.entry(score).or_default() += 1;
+            }
+        }
+        let got: BTreeMap<i64, u64> = counts.iter().collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sources_group_spellings_ignoring_case() {
+        let mut s = SourceCounts::default();
+        for i in 0..40 {
+            s.count(&format!("Source {i}"), 0);
+        }
+        s.count("SOURCE 3", 1);
+        s.count("source 30", 2);
+        s.count("Source 30", 2);
+        assert_eq!(s.rows.len(), 40);
+        assert_eq!(s.rows[3], ("Source 3".to_string(), [1, 1, 0, 0, 0, 0]));
+        assert_eq!(s.rows[30], ("Source 30".to_string(), [1, 0, 2, 0, 0, 0]));
+        // Spellings that share a cache entry take turns in it.
+        for v in ["Abc", "Acc", "Abc", "ABC", "Acc"] {
+            s.count(v, 4);
+        }
+        assert_eq!(s.rows[40], ("Abc".to_string(), [0, 0, 0, 0, 3, 0]));
+        assert_eq!(s.rows[41], ("Acc".to_string(), [0, 0, 0, 0, 2, 0]));
     }
 
     #[test]

@@ -450,8 +450,8 @@ impl Summary {
             }
         }
         self.source_counts.merge(&c.sources);
-        for (score, n) in &c.scores {
-            *self.score_counts.entry(*score).or_default() += n;
+        for (score, n) in c.scores.iter() {
+            *self.score_counts.entry(score).or_default() += n;
         }
         for (h, n) in self.rule_hits.iter_mut().zip(&c.hits) {
             h.hits += n;

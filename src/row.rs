@@ -78,7 +78,8 @@ pub struct RunCtx<'a> {
     /// Keep rows with too many fields, their extra fields in a column of
     /// their own, instead of rejecting them.
     pub keep_long: bool,
-    /// The reasons-column entry of each rule, rendered once.
+    /// The reasons-column entry of each rule, rendered once, after the
+    /// `; ` that joins it to an entry before it.
     pub labels: Vec<String>,
     /// The format rows are written in.
     pub format: Format,
@@ -89,7 +90,11 @@ pub struct RunCtx<'a> {
 
 impl<'a> RunCtx<'a> {
     pub fn new(rules: &'a Compiled, sanitize: bool, pad_short: bool, keep_long: bool) -> Self {
-        let labels = rules.rules.iter().map(|r| rule_label(rules, r)).collect();
+        let labels = rules
+            .rules
+            .iter()
+            .map(|r| format!("; {}", rule_label(rules, r)))
+            .collect();
         let unusable_reason = rules
             .usable
             .as_ref()
@@ -1376,7 +1381,7 @@ impl Worker {
         } else {
             write_cleaned_inputs(w, run, file, rec, &view, &filled);
         }
-        w.write_field(stage.name());
+        w.write_word(stage.name().as_bytes());
         for t in &v.totals {
             w.write_int(*t);
         }
@@ -1389,7 +1394,7 @@ impl Worker {
                 bant[i] = *c;
             }
         }
-        w.write_field(bant);
+        w.write_word(&bant);
         w.write_cell(self.text.as_bytes(), run.sanitize);
         w.write_cell(file.name.as_bytes(), run.sanitize);
         w.write_int(line);
@@ -1493,12 +1498,17 @@ pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, ou
         out.push_str(x);
     }
     for &i in &v.fired {
-        if !out.is_empty() {
-            out.push_str("; ");
-        }
         match v.decayed.iter().find(|(r, _)| *r == i) {
-            Some(&(_, age)) => out.push_str(&decayed_label(run.rules, i, age)),
-            None => out.push_str(&run.labels[i]),
+            Some(&(_, age)) => {
+                if !out.is_empty() {
+                    out.push_str("; ");
+                }
+                out.push_str(&decayed_label(run.rules, i, age));
+            }
+            None => {
+                let joined = run.labels[i].as_str();
+                out.push_str(if out.is_empty() { &joined[2..] } else { joined });
+            }
         }
     }
     if !note.is_empty() {

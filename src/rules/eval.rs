@@ -547,15 +547,32 @@ impl Compiled {
                     *held = (*held & !active) | (acc & active);
                 }
                 _ => {
-                    let mut held = 0u64;
-                    for r in lanes_of(active) {
-                        let ev = Eval {
-                            rules: self,
-                            row: &rows[r],
-                            verdict: None,
-                        };
-                        held |= u64::from(ev.test_op(op, s)) << r;
+                    // The test on each active lane. The loop is written out
+                    // once for each kind of test, so that its kind is
+                    // matched once for the lanes, not once a lane (in each
+                    // arm `op`'s kind is known, and the inlined `test_op`
+                    // keeps only that kind's code).
+                    macro_rules! each_lane {
+                        () => {{
+                            let mut held = 0u64;
+                            for r in lanes_of(active) {
+                                let ev = Eval {
+                                    rules: self,
+                                    row: &rows[r],
+                                    verdict: None,
+                                };
+                                held |= u64::from(ev.test_op(op, s)) << r;
+                            }
+                            held
+                        }};
                     }
+                    let held = match op {
+                        Op::ListHit { .. } => each_lane!(),
+                        Op::SetHit { .. } => each_lane!(),
+                        Op::NumLit { .. } => each_lane!(),
+                        Op::Leaf(_) => each_lane!(),
+                        _ => each_lane!(),
+                    };
                     acc = (acc & !active) | held;
                 }
             }

@@ -35,6 +35,16 @@ pub fn read_number(text: &str) -> Option<f64> {
 /// [`read_number`], for a file that writes decimal commas or not.
 pub fn read_number_in(text: &str, decimal_comma: bool) -> Option<f64> {
     let b = text.as_bytes();
+    // Digits alone (a count, a plain amount) spell the number, exactly:
+    // fifteen digits stay under 2^53.
+    if (1..=15).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64);
+    }
+    read_number_slowly(b, decimal_comma)
+}
+
+/// [`read_number_in`] on any text, by its rules one after another.
+fn read_number_slowly(b: &[u8], decimal_comma: bool) -> Option<f64> {
     let start = b.iter().position(|c| c.is_ascii_digit())?;
     let negative =
         start > 0 && b[start - 1] == b'-' && !b[..start - 1].iter().any(|c| c.is_ascii_digit());
@@ -140,6 +150,9 @@ fn scan_suffix(b: &[u8], i: usize) -> (Option<f64>, usize) {
 /// When the text after the first number is a range (`-`, `–`, `to`), the
 /// upper bound's suffix, if any.
 fn range_upper_scale(b: &[u8], i: usize, decimal_comma: bool) -> Option<f64> {
+    if i >= b.len() {
+        return None;
+    }
     let rest = std::str::from_utf8(&b[i..]).ok()?.trim_start();
     let rest = rest
         .strip_prefix('-')
@@ -329,6 +342,26 @@ pub fn format_number(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_alone_read_as_the_general_way_reads_them() {
+        let mut rng = crate::testing::Rng::new(3);
+        for _ in 0..20_000 {
+            let n = (rng.next() % 18) as usize;
+            let text: String = (0..n)
+                .map(|_| char::from(b'0' + (rng.next() % 10) as u8))
+                .collect();
+            for comma in [false, true] {
+                assert_eq!(
+                    read_number_in(&text, comma),
+                    read_number_slowly(text.as_bytes(), comma),
+                    "{text:?}"
+                );
+            }
+        }
+        assert_eq!(read_number("007"), Some(7.0));
+        assert_eq!(read_number("999999999999999"), Some(999_999_999_999_999.0));
+    }
 
     /// Every ASCII byte in every position of a word lowers as
     /// `to_ascii_lowercase` lowers it.

@@ -353,8 +353,6 @@ const SPELLINGS: usize = 64;
 pub struct ScoreCounts {
     /// Rows per score from `LOW`, made on the first add.
     near: Vec<u64>,
-    /// Which entries of `near` were ever counted, a bit each.
-    touched: [u64; ScoreCounts::SPAN / 64],
     far: std::collections::BTreeMap<i64, u64>,
 }
 
@@ -376,7 +374,6 @@ impl ScoreCounts {
                     self.near = vec![0; Self::SPAN];
                 }
                 self.near[i] += 1;
-                self.touched[i / 64] |= 1 << (i % 64);
             }
             None => *self.far.entry(score).or_default() += 1,
         }
@@ -403,14 +400,9 @@ impl ScoreCounts {
 
     /// The scores with rows, and how many, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
-        let near = self.touched.iter().enumerate().flat_map(move |(w, &bits)| {
-            crate::rules::lanes_of(bits).filter_map(move |b| {
-                let i = w * 64 + b;
-                let n = self.near[i];
-                (n > 0).then_some((Self::LOW + i as i64, n))
-            })
-        });
-        near.chain(self.far.iter().map(|(s, n)| (*s, *n)))
+        let near = self.near.iter().enumerate().filter(|(_, n)| **n > 0);
+        near.map(|(i, n)| (Self::LOW + i as i64, *n))
+            .chain(self.far.iter().map(|(s, n)| (*s, *n)))
     }
 }
 

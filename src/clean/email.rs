@@ -172,8 +172,8 @@ const LOCAL_BYTES: [bool; 256] = {
 /// [`valid_any_domain`]); a domain with other bytes goes there.
 fn valid_domain(domain: &str) -> bool {
     let d = domain.as_bytes();
-    let label_ok = |l: &[u8]| match (l.first(), l.last()) {
-        (Some(&f), Some(&l_)) => l.len() <= 63 && f != b'-' && l_ != b'-',
+    let label_ok = |label: &[u8]| match (label.first(), label.last()) {
+        (Some(&first), Some(&last)) => label.len() <= 63 && first != b'-' && last != b'-',
         _ => false,
     };
     let (mut labels, mut start) = (0, 0);

@@ -251,7 +251,7 @@ fn divert(pending: &mut [u64], active: &mut u64, lanes: u64, to: u32) {
 
 /// The lanes (bit indexes) set in `mask`, lowest first.
 #[inline]
-pub fn lanes_of(mut mask: u64) -> impl Iterator<Item = usize> {
+fn lanes_of(mut mask: u64) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         if mask == 0 {
             return None;

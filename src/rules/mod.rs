@@ -27,7 +27,7 @@ pub use compile::{
     compile, Axis, Compiled, Decay, FieldSlot, Grades, Group, ListDef, Rule, MARK_NAMES,
 };
 pub use diag::{Diagnostic, Diagnostics};
-pub use eval::{decayed_points, lanes_of, Outcome, RowView, Scratch, Verdict};
+pub use eval::{decayed_points, Outcome, RowView, Scratch, Verdict};
 
 /// The built-in default rules, compiled into the binary.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");

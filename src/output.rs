@@ -189,6 +189,28 @@ pub fn sanitize(value: &[u8]) -> Cow<'_, [u8]> {
 
 /// Whether a spreadsheet could read `value` as a formula: its first
 /// character other than a space starts one.
+/// A record as read, for [`RowWriter::write_verbatim`].
+#[derive(Debug, Clone, Copy)]
+pub struct Verbatim<'a> {
+    pub text: &'a [u8],
+    pub starts: &'a [usize],
+    pub maybe_risky: u64,
+    pub data: &'a [u8],
+    pub ends: &'a [usize],
+}
+
+/// The first bytes of a value that [`risky`] may find risky.
+pub const MAYBE_RISKY: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let firsts = *b"=+-@\t\r\n ";
+    while k < firsts.len() {
+        t[firsts[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 fn risky(value: &[u8]) -> bool {
     let first = value.iter().position(|&b| b != b' ');
     matches!(
@@ -414,6 +436,11 @@ impl RowWriter {
         }
     }
 
+    /// The delimiter it writes.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     /// Appends one field to the current record.
     #[inline]
     pub fn write_field(&mut self, v: impl AsRef<[u8]>) {
@@ -504,6 +531,37 @@ impl RowWriter {
                 }
             }
         }
+    }
+
+    /// Appends the fields of a record as the line they were read from,
+    /// `text`, which is what [`RowWriter::write_fields`] would write for
+    /// them (see `Record::verbatim`): one copy, with a `'` put before each
+    /// value that sanitising defuses. Only the fields whose bit is set in
+    /// `maybe_risky` (their value starts with a byte in [`MAYBE_RISKY`])
+    /// are looked at; field `k`'s value starts at `starts[k]` in `text`.
+    /// `data` and `ends` are the fields, as for `write_fields`.
+    pub fn write_verbatim(&mut self, v: Verbatim, sanitize_cells: bool) {
+        if self.started {
+            self.buf.push(self.delimiter);
+        }
+        self.started = true;
+        let mut from = 0;
+        let mut bits = if sanitize_cells { v.maybe_risky } else { 0 };
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let start = if k == 0 { 0 } else { v.ends[k - 1] };
+            let value = v.data.get(start..v.ends[k]).unwrap_or_default();
+            if risky(value) && !is_plain_number(value) {
+                let at = v.starts[k];
+                self.buf
+                    .extend_from_slice(v.text.get(from..at).unwrap_or_default());
+                self.buf.push(b'\'');
+                from = at;
+            }
+        }
+        self.buf
+            .extend_from_slice(v.text.get(from..).unwrap_or_default());
     }
 
     /// Whether `v` holds the delimiter, a quote or a line break: eight

@@ -1035,6 +1035,7 @@ impl Worker {
             let n = record.len() - file.width;
             self.note = format!("kept {n} extra field(s) in the extra column");
             let mut copy = record.clone();
+            copy.verbatim = None;
             copy.fields = file.width;
             copy.data_len = copy.ends[file.width - 1];
             fitted = copy;
@@ -1683,7 +1684,19 @@ fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &R
     // order, and the row has all of them.
     let ends = &rec.ends[..rec.fields];
     if file.same_columns && ends.len() == file.out_to_in.len() {
-        w.write_fields(&rec.data, ends, sanitize_cells);
+        match rec.starts.get(..rec.fields) {
+            Some(starts) if rec.verbatim == Some(w.delimiter()) => {
+                let v = crate::output::Verbatim {
+                    text: &rec.text,
+                    starts,
+                    maybe_risky: rec.maybe_risky,
+                    data: &rec.data,
+                    ends,
+                };
+                w.write_verbatim(v, sanitize_cells);
+            }
+            _ => w.write_fields(&rec.data, ends, sanitize_cells),
+        }
         return;
     }
     for col in &file.out_to_in {

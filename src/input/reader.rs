@@ -25,6 +25,7 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 
 use super::record::{RecordSource, RejectKind, RAW_LIMIT};
 use super::Record;
+use crate::output::MAYBE_RISKY;
 
 /// Size limits of one record; see the module doc.
 #[derive(Debug, Clone, Copy)]
@@ -248,12 +249,27 @@ impl<R: Read> CsvReader<R> {
         }
         let d = self.delimiter;
         let (mut out, mut nf, mut i) = (0, 0, 0);
+        // Whether the line is its fields written back (see
+        // `Record::verbatim`): every quoted value holds the delimiter or a
+        // quote, and no unquoted one holds a quote (none holds a line
+        // break or the delimiter: they end the line or the field).
+        let mut verbatim = true;
+        let quote_from =
+            |at: usize| memchr::memchr(b'"', &line[at..]).map_or(usize::MAX, |q| at + q);
+        let mut next_quote = quote_from(0);
+        let mut risky = 0u64;
         loop {
             if nf == rec.ends.len() {
                 rec.ends.resize(nf * 2, 0);
             }
+            if nf == rec.starts.len() {
+                rec.starts.resize((nf * 2).max(32), 0);
+            }
             if line.get(i) == Some(&b'"') {
                 i += 1;
+                rec.starts[nf] = i;
+                let value_start = i;
+                let mut doubled = false;
                 loop {
                     let q = memchr::memchr(b'"', &line[i..])?;
                     rec.data[out..out + q].copy_from_slice(&line[i..i + q]);
@@ -262,10 +278,17 @@ impl<R: Read> CsvReader<R> {
                     if line.get(i) != Some(&b'"') {
                         break;
                     }
+                    doubled = true;
                     rec.data[out] = b'"';
                     out += 1;
                     i += 1;
                 }
+                verbatim = verbatim
+                    && nf < 64
+                    && (doubled || memchr::memchr(d, &line[value_start..i - 1]).is_some());
+                // The first byte of the value (a quote when it is empty or
+                // starts with a doubled one: not risky).
+                risky |= u64::from(MAYBE_RISKY[line[value_start] as usize]).wrapping_shl(nf as u32);
                 rec.ends[nf] = out;
                 nf += 1;
                 match line.get(i) {
@@ -273,12 +296,21 @@ impl<R: Read> CsvReader<R> {
                     Some(&b) if b == d => i += 1,
                     Some(_) => return None,
                 }
+                if verbatim {
+                    next_quote = quote_from(i);
+                }
             } else {
                 let n = find_byte(line, i, d) - i;
                 match rest[i..].first_chunk::<16>() {
                     Some(block) if n <= 16 => rec.data[out..out + 16].copy_from_slice(block),
                     _ => rec.data[out..out + n].copy_from_slice(&line[i..i + n]),
                 }
+                rec.starts[nf] = i;
+                verbatim = verbatim && next_quote >= i + n && nf < 64;
+                // (`rest[i]` is the delimiter or the line end when the
+                // value is empty: not risky. Past 63 fields the line is
+                // not kept, and the bits do not matter.)
+                risky |= u64::from(MAYBE_RISKY[rest[i] as usize]).wrapping_shl(nf as u32);
                 out += n;
                 rec.ends[nf] = out;
                 nf += 1;
@@ -290,6 +322,12 @@ impl<R: Read> CsvReader<R> {
         }
         rec.data_len = out;
         rec.fields = nf;
+        if verbatim {
+            rec.text.clear();
+            rec.text.extend_from_slice(line);
+            rec.verbatim = Some(d);
+            rec.maybe_risky = risky;
+        }
         Some(eol + 1)
     }
 
@@ -710,6 +748,81 @@ mod tests {
             ));
         }
         (out, r.blank_lines())
+    }
+
+    /// A record written back field by field, and as its line when the
+    /// reader kept it (`None` when it did not), sanitised or not.
+    fn written_back(rec: &Record, sanitize: bool) -> (Vec<u8>, Option<Vec<u8>>) {
+        use crate::output::{RowWriter, Verbatim};
+        let ends = &rec.ends[..rec.fields];
+        let mut fields = RowWriter::new(b',');
+        fields.write_fields(&rec.data, ends, sanitize);
+        fields.end_record();
+        let line = rec.verbatim.map(|d| {
+            assert_eq!(d, b',');
+            let mut w = RowWriter::new(b',');
+            let v = Verbatim {
+                text: &rec.text,
+                starts: &rec.starts[..rec.fields],
+                maybe_risky: rec.maybe_risky,
+                data: &rec.data,
+                ends,
+            };
+            w.write_verbatim(v, sanitize);
+            w.end_record();
+            w.take()
+        });
+        (fields.take(), line)
+    }
+
+    #[test]
+    fn a_line_kept_to_copy_is_what_writing_its_fields_gives() {
+        // Random lines over the bytes that decide quoting and sanitising:
+        // a line the reader keeps (`Record::verbatim`) must write back as
+        // its fields would, sanitised or not, byte for byte.
+        let alphabet = b"ab ,,\"\"=+-@1.\t\xc3\xa9";
+        let mut rng = crate::testing::Rng::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = || rng.next();
+        let (mut kept, mut risky_kept) = (0, 0);
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .chain([b'\n'])
+                .collect();
+            let mut r = CsvReader::new(&text[..], b',', Limits::default());
+            let mut rec = Record::default();
+            while r.next_record(&mut rec).unwrap() {
+                for sanitize in [false, true] {
+                    let (fields, line) = written_back(&rec, sanitize);
+                    if let Some(line) = line {
+                        assert_eq!(line, fields, "{:?}", String::from_utf8_lossy(&text));
+                        kept += 1;
+                        risky_kept += usize::from(sanitize && rec.maybe_risky != 0);
+                    }
+                }
+            }
+        }
+        assert!(kept > 5_000 && risky_kept > 1_000, "{kept} {risky_kept}");
+        // Which lines are kept: quotes only where a value needs them.
+        for (line, keep) in [
+            ("a,b,c\n", true),
+            ("a,\"b,c\",\"say \"\"hi\"\"\"\n", true),
+            ("+49 30 1,=SUM(A1),\" -1,2\"\n", true),
+            ("\"a\",b\n", false),
+            ("a,\"\",b\n", false),
+            ("a\"b,c\n", false),
+            ("\"multi\nline\",b\n", false),
+        ] {
+            let mut r = CsvReader::new(line.as_bytes(), b',', Limits::default());
+            let mut rec = Record::default();
+            assert!(r.next_record(&mut rec).unwrap());
+            assert_eq!(rec.verbatim.is_some(), keep, "{line:?}");
+            let (fields, copy) = written_back(&rec, true);
+            if let Some(copy) = copy {
+                assert_eq!(copy, fields, "{line:?}");
+            }
+        }
     }
 
     #[test]

@@ -73,6 +73,19 @@ pub struct Record {
     pub message: String,
     /// For a problem record: its text as read, cut at [`RAW_LIMIT`].
     pub raw: Vec<u8>,
+    /// `Some(d)` when [`Record::text`] holds the record's line as read,
+    /// and that line is exactly what writing the fields back with
+    /// delimiter `d` gives (quotes where the fields need them, and only
+    /// there): the writer then copies the line instead of the fields.
+    pub verbatim: Option<u8>,
+    /// The record's line as read (meaningful when `verbatim` is set).
+    pub text: Vec<u8>,
+    /// Where each field's value starts in `text` (past its opening quote,
+    /// if quoted): where a sanitised cell's `'` goes.
+    pub starts: Vec<usize>,
+    /// Bit `k` set when field `k`'s value starts with a byte that
+    /// sanitising may defuse (meaningful when `verbatim` is set).
+    pub maybe_risky: u64,
 }
 
 impl Record {
@@ -83,6 +96,7 @@ impl Record {
         self.problem = None;
         self.message.clear();
         self.raw.clear();
+        self.verbatim = None;
     }
 
     pub fn len(&self) -> usize {
@@ -111,6 +125,7 @@ impl Record {
     }
 
     pub fn push_field(&mut self, field: &[u8]) {
+        self.verbatim = None;
         let end = self.data_len + field.len();
         if self.data.len() < end {
             self.data.resize(end.max(self.data.len() * 2), 0);
@@ -127,6 +142,7 @@ impl Record {
     /// Marks the record as one the reader could not read, keeping its raw
     /// text (cut) and no fields.
     pub fn set_problem(&mut self, kind: RejectKind, message: String, raw: &[u8]) {
+        self.verbatim = None;
         self.data_len = 0;
         self.fields = 0;
         self.problem = Some(kind);

@@ -258,12 +258,12 @@ impl<R: Read> CsvReader<R> {
             |at: usize| memchr::memchr(b'"', &line[at..]).map_or(usize::MAX, |q| at + q);
         let mut next_quote = quote_from(0);
         let mut risky = 0u64;
+        let mut room = rec.ends.len().min(rec.starts.len());
         loop {
-            if nf == rec.ends.len() {
-                rec.ends.resize(nf * 2, 0);
-            }
-            if nf == rec.starts.len() {
-                rec.starts.resize((nf * 2).max(32), 0);
+            if nf == room {
+                room = (nf * 2).max(32);
+                rec.ends.resize(room, 0);
+                rec.starts.resize(room, 0);
             }
             if line.get(i) == Some(&b'"') {
                 i += 1;

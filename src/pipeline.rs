@@ -1263,6 +1263,7 @@ fn plan(opened: &[Opened], rules: &Compiled) -> (Vec<String>, Vec<FileCtx>) {
                 clean_cols: clean_columns(o, rules),
                 encoding: o.info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
                 decimal_comma: o.info.delimiter.as_deref() == Some(";"),
+                name_plain: crate::output::plain_cell(o.source.name.as_bytes()),
             }
         })
         .collect();

@@ -31,6 +31,8 @@ pub struct FileCtx {
     pub encoding: String,
     /// Numbers are read with a decimal comma (the file's delimiter is `;`).
     pub decimal_comma: bool,
+    /// The name is written as it is (see `output::plain_cell`).
+    pub name_plain: bool,
     /// The output's input columns are this file's columns, in order.
     pub same_columns: bool,
 }
@@ -81,6 +83,9 @@ pub struct RunCtx<'a> {
     /// The reasons-column entry of each rule, rendered once, after the
     /// `; ` that joins it to an entry before it.
     pub labels: Vec<String>,
+    /// Which of `labels` are written as they are (see
+    /// `output::plain_cell`; the `; ` before each is plain too).
+    pub labels_plain: Vec<bool>,
     /// The format rows are written in.
     pub format: Format,
     /// With JSON Lines: each output's keys.
@@ -94,6 +99,10 @@ impl<'a> RunCtx<'a> {
             .rules
             .iter()
             .map(|r| format!("; {}", rule_label(rules, r)))
+            .collect::<Vec<_>>();
+        let labels_plain = labels
+            .iter()
+            .map(|l| crate::output::plain_cell(&l.as_bytes()[2..]))
             .collect();
         let unusable_reason = rules
             .usable
@@ -110,6 +119,7 @@ impl<'a> RunCtx<'a> {
             pad_short,
             keep_long,
             labels,
+            labels_plain,
             format: Format::Csv,
             json: Vec::new(),
             unusable_reason,
@@ -1337,8 +1347,9 @@ impl Worker {
             (Some(hit), Some(x)) => Some(hit.reason(x)),
             _ => None,
         };
-        reasons(run, v, excluded.as_deref(), &note, &mut self.text);
+        let mut plain = reasons(run, v, excluded.as_deref(), &note, &mut self.text);
         if let Some(st) = standing.filter(|s| s.held) {
+            plain = false;
             if !self.text.is_empty() {
                 self.text.push_str("; ");
             }
@@ -1354,6 +1365,7 @@ impl Worker {
             _ => Vec::new(),
         };
         for (n, (slot, f)) in filled.iter().enumerate() {
+            plain = false;
             self.text
                 .push_str(if self.text.is_empty() { "" } else { "; " });
             if n == 0 {
@@ -1388,8 +1400,12 @@ impl Worker {
             }
         }
         w.write_word(&bant);
-        w.write_cell(self.text.as_bytes(), run.sanitize);
-        w.write_cell(file.name.as_bytes(), run.sanitize);
+        if plain {
+            w.write_plain(self.text.as_bytes());
+        } else {
+            w.write_cell(self.text.as_bytes(), run.sanitize);
+        }
+        write_name(w, file, run.sanitize);
         w.write_int(line);
         w.write_int(row);
         if run.keep_long {
@@ -1471,7 +1487,7 @@ impl Worker {
         w.write_field(Stage::Rejected.name());
         w.write_field(kind.name());
         w.write_cell(reason.as_bytes(), run.sanitize);
-        w.write_cell(file.name.as_bytes(), run.sanitize);
+        write_name(w, file, run.sanitize);
         w.write_int(line);
         w.write_int(row);
         w.write_cell(raw.as_bytes(), run.sanitize);
@@ -1485,10 +1501,20 @@ impl Worker {
 /// note (padding, extra fields), and the totals a cap or floor changed.
 /// (`Worker::evaluate` adds what only a whole run knows: a stage held by
 /// `--state`, fields filled from duplicates.)
-pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, out: &mut String) {
+pub fn reasons(
+    run: &RunCtx,
+    v: &Verdict,
+    excluded: Option<&str>,
+    note: &str,
+    out: &mut String,
+) -> bool {
     out.clear();
+    // Whether `out` is written as it is (see `output::plain_cell`): each
+    // rule's entry is known to be; anything else is looked at.
+    let mut plain = true;
     if let Some(x) = excluded {
         out.push_str(x);
+        plain = false;
     }
     for &i in &v.fired {
         match v.decayed.iter().find(|(r, _)| *r == i) {
@@ -1497,10 +1523,12 @@ pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, ou
                     out.push_str("; ");
                 }
                 out.push_str(&decayed_label(run.rules, i, age));
+                plain = false;
             }
             None => {
                 let joined = run.labels[i].as_str();
                 out.push_str(if out.is_empty() { &joined[2..] } else { joined });
+                plain &= run.labels_plain[i];
             }
         }
     }
@@ -1509,6 +1537,7 @@ pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, ou
             out.push_str("; ");
         }
         out.push_str(note);
+        plain = false;
     }
     for (g, group) in run.rules.groups.iter().enumerate() {
         if v.totals[g] != v.raw_totals[g] {
@@ -1521,8 +1550,10 @@ pub fn reasons(run: &RunCtx, v: &Verdict, excluded: Option<&str>, note: &str, ou
                 "; {} {bound} at {} (was {})",
                 group.name, v.totals[g], v.raw_totals[g]
             ));
+            plain = false;
         }
     }
+    plain
 }
 
 /// Whether a field slot has a column of its own in this file to fill.
@@ -1637,7 +1668,7 @@ fn duplicate(
     w.write_int(b.line);
     w.write_int(b.row);
     w.write_cell(text.as_bytes(), run.sanitize);
-    w.write_cell(file.name.as_bytes(), run.sanitize);
+    write_name(w, file, run.sanitize);
     w.write_int(line);
     w.write_int(row);
     w.end_record();
@@ -1702,6 +1733,15 @@ fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &R
     for col in &file.out_to_in {
         let v = col.and_then(|c| rec.get(c)).unwrap_or(b"");
         w.write_cell(v, sanitize_cells);
+    }
+}
+
+/// The input's name, in the column that names each row's file.
+fn write_name(w: &mut RowWriter, file: &FileCtx, sanitize: bool) {
+    if file.name_plain {
+        w.write_plain(file.name.as_bytes());
+    } else {
+        w.write_cell(file.name.as_bytes(), sanitize);
     }
 }
 

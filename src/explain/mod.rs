@@ -207,6 +207,7 @@ pub fn file_ctx(name: &str, headers: &[String], binding: &[Bound], info: &FileIn
         encoding: info.encoding.clone().unwrap_or_else(|| "UTF-8".into()),
         decimal_comma: info.delimiter.as_deref() == Some(";"),
         same_columns: true,
+        name_plain: crate::output::plain_cell(name.as_bytes()),
     }
 }
 

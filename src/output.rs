@@ -204,7 +204,7 @@ pub fn plain_cell(v: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct Verbatim<'a> {
     pub text: &'a [u8],
-    pub starts: &'a [usize],
+    pub starts: &'a [u32],
     pub maybe_risky: u64,
     pub data: &'a [u8],
     pub ends: &'a [usize],
@@ -576,7 +576,7 @@ impl RowWriter {
             let start = if k == 0 { 0 } else { v.ends[k - 1] };
             let value = v.data.get(start..v.ends[k]).unwrap_or_default();
             if risky(value) && !is_plain_number(value) {
-                let at = v.starts[k];
+                let at = v.starts[k] as usize;
                 self.buf
                     .extend_from_slice(v.text.get(from..at).unwrap_or_default());
                 self.buf.push(b'\'');

@@ -252,8 +252,9 @@ impl<R: Read> CsvReader<R> {
         // Whether the line is its fields written back (see
         // `Record::verbatim`): every quoted value holds the delimiter or a
         // quote, and no unquoted one holds a quote (none holds a line
-        // break or the delimiter: they end the line or the field).
-        let mut verbatim = true;
+        // break or the delimiter: they end the line or the field). Not a
+        // line of 4 GiB or more, whose value starts would not fit in u32.
+        let mut verbatim = u32::try_from(line.len()).is_ok();
         let quote_from =
             |at: usize| memchr::memchr(b'"', &line[at..]).map_or(usize::MAX, |q| at + q);
         let mut next_quote = quote_from(0);
@@ -267,7 +268,7 @@ impl<R: Read> CsvReader<R> {
             }
             if line.get(i) == Some(&b'"') {
                 i += 1;
-                rec.starts[nf] = i;
+                rec.starts[nf] = i as u32;
                 let value_start = i;
                 let mut doubled = false;
                 loop {
@@ -305,7 +306,7 @@ impl<R: Read> CsvReader<R> {
                     Some(block) if n <= 16 => rec.data[out..out + 16].copy_from_slice(block),
                     _ => rec.data[out..out + n].copy_from_slice(&line[i..i + n]),
                 }
-                rec.starts[nf] = i;
+                rec.starts[nf] = i as u32;
                 verbatim = verbatim && next_quote >= i + n && nf < 64;
                 // (`rest[i]` is the delimiter or the line end when the
                 // value is empty: not risky. Past 63 fields the line is

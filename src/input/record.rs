@@ -82,7 +82,7 @@ pub struct Record {
     pub text: Vec<u8>,
     /// Where each field's value starts in `text` (past its opening quote,
     /// if quoted): where a sanitised cell's `'` goes.
-    pub starts: Vec<usize>,
+    pub starts: Vec<u32>,
     /// Bit `k` set when field `k`'s value starts with a byte that
     /// sanitising may defuse (meaningful when `verbatim` is set).
     pub maybe_risky: u64,

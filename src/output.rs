@@ -187,8 +187,6 @@ pub fn sanitize(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Whether a spreadsheet could read `value` as a formula: its first
-/// character other than a space starts one.
 /// Whether `v` is written as it is into a CSV or TSV cell, sanitised or
 /// not: no comma, tab, quote or line break in it (the bytes that need
 /// quotes under either delimiter), and no first byte that sanitising may
@@ -222,6 +220,8 @@ pub const MAYBE_RISKY: [bool; 256] = {
     t
 };
 
+/// Whether a spreadsheet could read `value` as a formula: its first
+/// character other than a space starts one.
 fn risky(value: &[u8]) -> bool {
     let first = value.iter().position(|&b| b != b' ');
     matches!(
@@ -544,11 +544,14 @@ impl RowWriter {
         }
     }
 
-    /// Appends a field that [`plain_cell`] found plain, as it is. (The
-    /// writer's delimiter is a comma or a tab.)
+    /// Appends a field that [`plain_cell`] found plain, as it is (under
+    /// a delimiter other than a comma or a tab, as any field).
     #[inline]
     pub fn write_plain(&mut self, v: &[u8]) {
-        debug_assert!(plain_cell(v) && matches!(self.delimiter, b',' | b'\t'));
+        debug_assert!(plain_cell(v));
+        if !matches!(self.delimiter, b',' | b'\t') {
+            return self.write_prefixed(b"", v);
+        }
         if self.started {
             self.buf.push(self.delimiter);
         }

@@ -1171,7 +1171,8 @@ impl<'a> BatchReader<'a> {
             while len < BATCH && held < BATCH_BYTES {
                 match rdr.next_record(&mut records[len]) {
                     Ok(true) => {
-                        held += records[len].data_len + records[len].raw.len();
+                        let r = &records[len];
+                        held += r.data_len + r.raw.len() + r.verbatim.map_or(0, |_| r.text.len());
                         len += 1;
                     }
                     Ok(false) => break,

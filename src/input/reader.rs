@@ -263,8 +263,12 @@ impl<R: Read> CsvReader<R> {
         loop {
             if nf == room {
                 room = (nf * 2).max(32);
-                rec.ends.resize(room, 0);
-                rec.starts.resize(room, 0);
+                if rec.ends.len() < room {
+                    rec.ends.resize(room, 0);
+                }
+                if rec.starts.len() < room {
+                    rec.starts.resize(room, 0);
+                }
             }
             if line.get(i) == Some(&b'"') {
                 i += 1;

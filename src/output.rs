@@ -208,26 +208,28 @@ pub struct Verbatim<'a> {
     pub ends: &'a [usize],
 }
 
-/// The first bytes of a value that [`risky`] may find risky.
+/// The first bytes of a value that [`risky`] may find risky: those that
+/// start a formula, and the space it looks past.
 pub const MAYBE_RISKY: [bool; 256] = {
     let mut t = [false; 256];
-    let mut k = 0;
-    let firsts = *b"=+-@\t\r\n ";
-    while k < firsts.len() {
-        t[firsts[k] as usize] = true;
-        k += 1;
+    let mut b = 0;
+    while b < 256 {
+        t[b] = starts_formula(b as u8) || b as u8 == b' ';
+        b += 1;
     }
     t
 };
+
+/// Whether a spreadsheet reads a value that starts with `b` as a formula.
+const fn starts_formula(b: u8) -> bool {
+    matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
+}
 
 /// Whether a spreadsheet could read `value` as a formula: its first
 /// character other than a space starts one.
 fn risky(value: &[u8]) -> bool {
     let first = value.iter().position(|&b| b != b' ');
-    matches!(
-        first.map(|i| value[i]),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
-    )
+    first.is_some_and(|i| starts_formula(value[i]))
 }
 
 fn is_plain_number(v: &[u8]) -> bool {

@@ -145,7 +145,7 @@ impl Exclusions {
                 memo.reset();
                 let view = RowView {
                     text,
-                    ends: &rec.ends[..rec.fields],
+                    spans: rec.spans(),
                     binding: &opened.binding,
                     names: &[],
                     placeholders: &rules.placeholders,

@@ -198,14 +198,16 @@ pub fn plain_cell(v: &[u8]) -> bool {
             .any(|&b| matches!(b, b',' | b'\t' | b'"' | b'\r' | b'\n'))
 }
 
-/// A record as read, for [`RowWriter::write_verbatim`].
+/// A record as read, for [`RowWriter::write_verbatim`]: its line,
+/// `data[..line_len]`, and its fields, field `k` being
+/// `data[spans[2k]..spans[2k + 1]]` (a span of the line when its bit is
+/// set in `maybe_risky`).
 #[derive(Debug, Clone, Copy)]
 pub struct Verbatim<'a> {
-    pub text: &'a [u8],
-    pub starts: &'a [u32],
-    pub maybe_risky: u64,
     pub data: &'a [u8],
-    pub ends: &'a [usize],
+    pub line_len: usize,
+    pub spans: &'a [u32],
+    pub maybe_risky: u64,
 }
 
 /// The first bytes of a value that [`risky`] may find risky: those that
@@ -495,19 +497,25 @@ impl RowWriter {
         }
     }
 
-    /// Appends the fields of a record held as one run of bytes, field `k`
-    /// ending at `ends[k]`, each sanitised first when `sanitize_cells`
-    /// (see [`sanitize`]). The record is searched for bytes that need
-    /// quotes from one such byte to the next, not field by field: a field
-    /// that ends before the next one is copied as it is. `data` may go on
-    /// past the last field (a record's spare buffer): a short field is
-    /// then copied as a fixed 16-byte move (the bytes past it cut off
-    /// again), not a call.
-    pub fn write_fields(&mut self, data: &[u8], ends: &[usize], sanitize_cells: bool) {
-        let bytes = data
-            .get(..ends.last().copied().unwrap_or(0))
-            .unwrap_or_default();
-        self.buf.reserve(bytes.len() + ends.len() + 16);
+    /// Appends the fields of a record, field `k` being
+    /// `data[spans[2k]..spans[2k + 1]]`, each sanitised first when
+    /// `sanitize_cells` (see [`sanitize`]). The fields lie back to back,
+    /// or apart in their line (a value unescaped after the line goes back
+    /// before the next). `data` is searched for bytes that need quotes
+    /// from one such byte to the next, not field by field: a field that
+    /// ends before the next one is copied as it is. `data` may go on past
+    /// the fields (a record's spare buffer): a short field is then copied
+    /// as a fixed 16-byte move (the bytes past it cut off again), not a
+    /// call.
+    pub fn write_fields(&mut self, data: &[u8], spans: &[u32], sanitize_cells: bool) {
+        let len = spans
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .max()
+            .map_or(0, |&e| e as usize);
+        let bytes = data.get(..len).unwrap_or_default();
+        self.buf.reserve(len + spans.len() / 2 + 16);
         let d = self.delimiter;
         // A record with a carriage return (rare) is checked field by field.
         let cr = memchr::memchr(b'\r', bytes).is_some();
@@ -518,15 +526,23 @@ impl RowWriter {
             let rest = bytes.get(at..).unwrap_or_default();
             memchr::memchr3(d, b'"', b'\n', rest).map_or(usize::MAX, |i| at + i)
         };
+        // `next`: the first such byte from `from` on.
+        let mut from = 0;
         let mut next = special_from(0);
-        let mut start = 0;
-        for &end in ends {
-            let from = start;
+        for span in spans.chunks_exact(2) {
+            let (start, end) = (span[0] as usize, span[1] as usize);
             let v = bytes.get(start..end).unwrap_or_default();
-            start = end;
+            // What was found lies before this field (between fields, in a
+            // line), or the field lies before where the search started:
+            // look again from its start.
+            if next < start || start < from {
+                next = special_from(start);
+                from = start;
+            }
             if next < end {
                 self.write_cell(v, sanitize_cells);
                 next = special_from(end);
+                from = end;
             } else if sanitize_cells && risky(v) {
                 self.write_cell(v, true);
             } else {
@@ -534,7 +550,7 @@ impl RowWriter {
                     self.buf.push(d);
                 }
                 self.started = true;
-                match data.get(from..).and_then(|r| r.first_chunk::<16>()) {
+                match data.get(start..).and_then(|r| r.first_chunk::<16>()) {
                     Some(block) if v.len() <= 16 => {
                         let at = self.buf.len();
                         self.buf.extend_from_slice(block);
@@ -562,34 +578,33 @@ impl RowWriter {
     }
 
     /// Appends the fields of a record as the line they were read from,
-    /// `text`, which is what [`RowWriter::write_fields`] would write for
-    /// them (see `Record::verbatim`): one copy, with a `'` put before each
-    /// value that sanitising defuses. Only the fields whose bit is set in
+    /// which is what [`RowWriter::write_fields`] would write for them (see
+    /// `Record::verbatim`): one copy, with a `'` put before each value
+    /// that sanitising defuses. Only the fields whose bit is set in
     /// `maybe_risky` (their value starts with a byte in [`MAYBE_RISKY`])
-    /// are looked at; field `k`'s value starts at `starts[k]` in `text`.
-    /// `data` and `ends` are the fields, as for `write_fields`.
+    /// are looked at.
     pub fn write_verbatim(&mut self, v: Verbatim, sanitize_cells: bool) {
         if self.started {
             self.buf.push(self.delimiter);
         }
         self.started = true;
+        let line = v.data.get(..v.line_len).unwrap_or_default();
         let mut from = 0;
         let mut bits = if sanitize_cells { v.maybe_risky } else { 0 };
         while bits != 0 {
             let k = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let start = if k == 0 { 0 } else { v.ends[k - 1] };
-            let value = v.data.get(start..v.ends[k]).unwrap_or_default();
+            let (start, end) = (v.spans[2 * k] as usize, v.spans[2 * k + 1] as usize);
+            let value = line.get(start..end).unwrap_or_default();
             if risky(value) && !is_plain_number(value) {
-                let at = v.starts[k] as usize;
                 self.buf
-                    .extend_from_slice(v.text.get(from..at).unwrap_or_default());
+                    .extend_from_slice(line.get(from..start).unwrap_or_default());
                 self.buf.push(b'\'');
-                from = at;
+                from = start;
             }
         }
         self.buf
-            .extend_from_slice(v.text.get(from..).unwrap_or_default());
+            .extend_from_slice(line.get(from..).unwrap_or_default());
     }
 
     /// Whether `v` holds the delimiter, a quote or a line break: eight
@@ -1179,32 +1194,51 @@ mod write_fields_tests {
         let mut seed = 7u64;
         for delimiter in [b',', b';', b'\t'] {
             for sanitize_cells in [false, true] {
-                for n in 0..400 {
+                for n in 0..1200 {
+                    // Records held three ways: values back to back; apart,
+                    // with bytes between them (a line's delimiters and
+                    // quotes); and apart with some values after the rest
+                    // (unescaped after their line).
+                    let (apart, moved) = (n % 3 > 0, n % 3 == 2);
+                    let gaps: [&[u8]; 4] = [b",", b"\",\"", b";", b"\t\""];
                     let mut bytes = Vec::new();
-                    let mut ends = Vec::new();
-                    for _ in 0..(n % 7) {
+                    let mut values_in_order = Vec::new();
+                    let mut spans: Vec<u32> = Vec::new();
+                    let mut later = Vec::new();
+                    for k in 0..(n / 3 % 7) {
                         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        bytes.extend_from_slice(
-                            values[(seed >> 33) as usize % values.len()].as_bytes(),
-                        );
-                        ends.push(bytes.len());
+                        let v = values[(seed >> 33) as usize % values.len()].as_bytes();
+                        values_in_order.push(v);
+                        if moved && (seed >> 20).is_multiple_of(3) {
+                            later.push((k, v));
+                            spans.extend([0, 0]);
+                        } else {
+                            spans.push(bytes.len() as u32);
+                            bytes.extend_from_slice(v);
+                            spans.push(bytes.len() as u32);
+                        }
+                        if apart {
+                            bytes.extend_from_slice(gaps[(seed >> 40) as usize % gaps.len()]);
+                        }
+                    }
+                    for (k, v) in later {
+                        spans[2 * k] = bytes.len() as u32;
+                        bytes.extend_from_slice(v);
+                        spans[2 * k + 1] = bytes.len() as u32;
                     }
                     // Every other record with spare bytes after it, as a
                     // record's buffer has: they must not show.
                     let mut data = bytes.clone();
                     if n % 2 == 0 {
-                        data.extend_from_slice(b"<spare bytes, never written>");
+                        data.extend_from_slice(b"<spare bytes, \"never\" written>");
                     }
                     let mut one = RowWriter::new(delimiter);
                     one.write_field("first");
-                    one.write_fields(&data, &ends, sanitize_cells);
+                    one.write_fields(&data, &spans, sanitize_cells);
                     one.end_record();
                     let mut each = RowWriter::new(delimiter);
                     each.write_field("first");
-                    let mut start = 0;
-                    for &end in &ends {
-                        let v = &bytes[start..end];
-                        start = end;
+                    for v in values_in_order {
                         if sanitize_cells {
                             each.write_field(sanitize(v));
                         } else {
@@ -1215,7 +1249,7 @@ mod write_fields_tests {
                     assert_eq!(
                         String::from_utf8_lossy(&one.take()),
                         String::from_utf8_lossy(&each.take()),
-                        "{ends:?} {:?}",
+                        "{spans:?} {:?}",
                         String::from_utf8_lossy(&bytes)
                     );
                 }

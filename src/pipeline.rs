@@ -1172,7 +1172,7 @@ impl<'a> BatchReader<'a> {
                 match rdr.next_record(&mut records[len]) {
                     Ok(true) => {
                         let r = &records[len];
-                        held += r.data_len + r.raw.len() + r.verbatim.map_or(0, |_| r.text.len());
+                        held += r.data_len + r.raw.len();
                         len += 1;
                     }
                     Ok(false) => break,

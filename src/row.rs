@@ -1044,10 +1044,15 @@ impl Worker {
             self.extra = raw_text(record, file.width);
             let n = record.len() - file.width;
             self.note = format!("kept {n} extra field(s) in the extra column");
-            let mut copy = record.clone();
-            copy.verbatim = None;
-            copy.fields = file.width;
-            copy.data_len = copy.ends[file.width - 1];
+            // The first fields alone, back to back: the bytes checked for
+            // UTF-8 are theirs.
+            let mut copy = Record {
+                line: record.line,
+                ..Record::default()
+            };
+            for f in record.iter().take(file.width) {
+                copy.push_field(f);
+            }
             fitted = copy;
             &fitted
         } else if record.len() < file.width && run.pad_short {
@@ -1713,20 +1718,18 @@ fn escape_raw(bytes: &[u8]) -> String {
 fn write_inputs(w: &mut RowWriter, sanitize_cells: bool, file: &FileCtx, rec: &Record) {
     // The usual case: the output's input columns are the file's, in its
     // order, and the row has all of them.
-    let ends = &rec.ends[..rec.fields];
-    if file.same_columns && ends.len() == file.out_to_in.len() {
-        match rec.starts.get(..rec.fields) {
-            Some(starts) if rec.verbatim == Some(w.delimiter()) => {
-                let v = crate::output::Verbatim {
-                    text: &rec.text,
-                    starts,
-                    maybe_risky: rec.maybe_risky,
-                    data: &rec.data,
-                    ends,
-                };
-                w.write_verbatim(v, sanitize_cells);
-            }
-            _ => w.write_fields(&rec.data, ends, sanitize_cells),
+    let spans = rec.spans();
+    if file.same_columns && rec.fields == file.out_to_in.len() {
+        if rec.verbatim == Some(w.delimiter()) {
+            let v = crate::output::Verbatim {
+                data: &rec.data,
+                line_len: rec.line_len,
+                spans,
+                maybe_risky: rec.maybe_risky,
+            };
+            w.write_verbatim(v, sanitize_cells);
+        } else {
+            w.write_fields(&rec.data, spans, sanitize_cells);
         }
         return;
     }
@@ -1756,7 +1759,7 @@ fn row_view<'a>(
 ) -> RowView<'a> {
     RowView {
         text,
-        ends: &rec.ends[..rec.fields],
+        spans: rec.spans(),
         binding: &file.binding,
         names,
         placeholders,

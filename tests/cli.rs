@@ -484,6 +484,10 @@ fn exit_status_for_usage_errors_is_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = leadsift(&["frobnicate"], None);
     assert_eq!(out.status.code(), Some(2));
+    // Records are held under 4 GiB: the record limit is at most 1 GiB.
+    let out = leadsift(&["run", "--max-record-bytes", "2000000000", "x.csv"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the largest allowed is 1073741824"));
     let out = leadsift(&["--help"], None);
     assert_eq!(out.status.code(), Some(0));
 }

@@ -197,6 +197,9 @@ fn read_options(args: &RunArgs) -> Result<ReadOptions, Error> {
     checked_read_options(encoding, delimiter, args.sheet.clone(), limits)
 }
 
+/// The largest `--max-record-bytes`.
+const MAX_RECORD_LIMIT: usize = 1 << 30;
+
 /// The reading options, checked: an unknown encoding or a delimiter that
 /// cannot be one is a usage error before anything is read.
 pub fn checked_read_options(
@@ -227,6 +230,13 @@ pub fn checked_read_options(
         return Err(Error::Usage(
             "--max-field-bytes, --max-record-bytes and --max-quoted-lines must be above 0".into(),
         ));
+    }
+    // A record's fields are spans of at most twice its bytes, held as u32.
+    if limits.max_record > MAX_RECORD_LIMIT {
+        return Err(Error::Usage(format!(
+            "--max-record-bytes {}: the largest allowed is {MAX_RECORD_LIMIT} (1 GiB)",
+            limits.max_record
+        )));
     }
     Ok(ReadOptions {
         encoding,

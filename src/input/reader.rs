@@ -23,7 +23,7 @@ use std::io::{self, Read};
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
-use super::record::{RecordSource, RejectKind, RAW_LIMIT};
+use super::record::{span_at, RecordSource, RejectKind, RAW_LIMIT};
 use super::Record;
 use crate::output::MAYBE_RISKY;
 
@@ -50,6 +50,8 @@ const READ_SIZE: usize = 256 * 1024;
 pub struct CsvReader<R> {
     inner: R,
     core: csv_core::Reader,
+    /// The ends of the values csv-core writes back to back.
+    core_ends: Vec<usize>,
     buf: Vec<u8>,
     /// First byte of the current record in `buf`.
     start: usize,
@@ -81,6 +83,7 @@ impl<R: Read> CsvReader<R> {
         CsvReader {
             inner,
             core: ReaderBuilder::new().delimiter(delimiter).build(),
+            core_ends: Vec::new(),
             buf: vec![0; READ_SIZE * 2],
             start: 0,
             pos: 0,
@@ -179,8 +182,8 @@ impl<R: Read> CsvReader<R> {
         if rec.data.len() < 256 {
             rec.data.resize(256, 0);
         }
-        if rec.ends.len() < 32 {
-            rec.ends.resize(32, 0);
+        if rec.bounds.len() < 64 {
+            rec.bounds.resize(64, 0);
         }
         if self.fast {
             if let Some(n) = self.simple_line(rec) {
@@ -193,12 +196,17 @@ impl<R: Read> CsvReader<R> {
                 return Ok(self.check_sizes(rec));
             }
         }
+        // csv-core writes the values back to back, with their ends.
+        let ends = &mut self.core_ends;
+        if ends.len() < 32 {
+            ends.resize(32, 0);
+        }
         let (mut nout, mut nends) = (0, 0);
         loop {
             let (res, nin, o, e) = self.core.read_record(
                 &self.buf[self.pos..self.end],
                 &mut rec.data[nout..],
-                &mut rec.ends[nends..],
+                &mut self.core_ends[nends..],
             );
             self.advance(nin);
             nout += o;
@@ -215,12 +223,21 @@ impl<R: Read> CsvReader<R> {
                     rec.data.resize(n, 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
-                    let n = rec.ends.len() * 2;
-                    rec.ends.resize(n, 0);
+                    let n = self.core_ends.len() * 2;
+                    self.core_ends.resize(n, 0);
                 }
                 ReadRecordResult::Record => {
                     rec.data_len = nout;
                     rec.fields = nends;
+                    if rec.bounds.len() < 2 * nends {
+                        rec.bounds.resize(2 * nends, 0);
+                    }
+                    let mut start = 0;
+                    for (k, &end) in self.core_ends[..nends].iter().enumerate() {
+                        rec.bounds[2 * k] = span_at(start);
+                        rec.bounds[2 * k + 1] = span_at(end);
+                        start = end;
+                    }
                     return Ok(self.finish(rec));
                 }
                 ReadRecordResult::End => return Ok(false),
@@ -234,67 +251,85 @@ impl<R: Read> CsvReader<R> {
     /// `rec`, with the fields csv-core would give; returns the bytes it
     /// takes (the line and its first line-end byte). `None` for anything
     /// else (a quote that closes elsewhere, a line that ends beyond the
-    /// buffer or not at all), which csv-core reads. About a fifth of
-    /// csv-core's instructions on the reference rows: the ends of fields
-    /// are found a word at a time (memchr past 32 bytes) instead of by a
-    /// state machine taking byte after byte, and a short field is copied
-    /// as 16 bytes (a fixed-size move, not a call; what lands past its end
-    /// is overwritten by the next field or lies past the record's data).
+    /// buffer or not at all), which csv-core reads. The line is copied
+    /// into the record once, and each field is its span there (a value
+    /// with doubled quotes is unescaped after the line): about a fifth of
+    /// csv-core's instructions on the reference rows, since the ends of
+    /// fields are found a word at a time (memchr past 32 bytes) instead
+    /// of by a state machine taking byte after byte, and no value is
+    /// copied on its own.
     fn simple_line(&self, rec: &mut Record) -> Option<usize> {
         let rest = &self.buf[self.pos..self.end];
         let eol = memchr::memchr2(b'\n', b'\r', rest)?;
         let line = &rest[..eol];
-        if rec.data.len() < line.len() + 16 {
+        if rec.data.len() < line.len() {
             rec.data.resize(line.len() + 16, 0);
         }
+        rec.data[..line.len()].copy_from_slice(line);
         let d = self.delimiter;
-        let (mut out, mut nf, mut i) = (0, 0, 0);
+        // Unescaped values go after the line.
+        let (mut out, mut nf, mut i) = (line.len(), 0, 0);
         // Whether the line is its fields written back (see
         // `Record::verbatim`): every quoted value holds the delimiter or a
         // quote, and no unquoted one holds a quote (none holds a line
-        // break or the delimiter: they end the line or the field). Not a
-        // line of 4 GiB or more, whose value starts would not fit in u32.
-        let mut verbatim = u32::try_from(line.len()).is_ok();
+        // break or the delimiter: they end the line or the field). A value
+        // unescaped after the line is not a span of it: when it may need
+        // a `'`, whose place is in the line, the line is not kept.
+        let mut verbatim = true;
         let quote_from =
             |at: usize| memchr::memchr(b'"', &line[at..]).map_or(usize::MAX, |q| at + q);
         let mut next_quote = quote_from(0);
         let mut risky = 0u64;
-        let mut room = rec.ends.len().min(rec.starts.len());
+        let mut room = rec.bounds.len() / 2;
         loop {
             if nf == room {
                 room = (nf * 2).max(32);
-                if rec.ends.len() < room {
-                    rec.ends.resize(room, 0);
-                }
-                if rec.starts.len() < room {
-                    rec.starts.resize(room, 0);
-                }
+                rec.bounds.resize(2 * room, 0);
             }
             if line.get(i) == Some(&b'"') {
                 i += 1;
-                rec.starts[nf] = i as u32;
                 let value_start = i;
-                let mut doubled = false;
-                loop {
-                    let q = memchr::memchr(b'"', &line[i..])?;
-                    rec.data[out..out + q].copy_from_slice(&line[i..i + q]);
-                    out += q;
-                    i += q + 1;
-                    if line.get(i) != Some(&b'"') {
-                        break;
+                let q = memchr::memchr(b'"', &line[i..])?;
+                i += q + 1;
+                let (start, end) = if line.get(i) != Some(&b'"') {
+                    (value_start, value_start + q)
+                } else {
+                    // Doubled quotes: the value unescaped after the line.
+                    let from = out;
+                    let mut seg = value_start;
+                    loop {
+                        // `line[seg..i]` ends with the first of two quotes.
+                        let n = i - seg;
+                        if rec.data.len() < out + n {
+                            rec.data.resize((out + n).max(rec.data.len() * 2), 0);
+                        }
+                        rec.data[out..out + n].copy_from_slice(&line[seg..i]);
+                        out += n;
+                        seg = i + 1;
+                        let q = memchr::memchr(b'"', &line[seg..])?;
+                        i = seg + q + 1;
+                        if line.get(i) != Some(&b'"') {
+                            break;
+                        }
                     }
-                    doubled = true;
-                    rec.data[out] = b'"';
-                    out += 1;
-                    i += 1;
-                }
+                    let n = i - 1 - seg;
+                    if rec.data.len() < out + n {
+                        rec.data.resize((out + n).max(rec.data.len() * 2), 0);
+                    }
+                    rec.data[out..out + n].copy_from_slice(&line[seg..i - 1]);
+                    out += n;
+                    verbatim = verbatim && !MAYBE_RISKY[line[value_start] as usize];
+                    (from, out)
+                };
+                let doubled = start != value_start;
                 verbatim = verbatim
                     && nf < 64
                     && (doubled || memchr::memchr(d, &line[value_start..i - 1]).is_some());
                 // The first byte of the value (a quote when it is empty or
                 // starts with a doubled one: not risky).
                 risky |= u64::from(MAYBE_RISKY[line[value_start] as usize]).wrapping_shl(nf as u32);
-                rec.ends[nf] = out;
+                rec.bounds[2 * nf] = span_at(start);
+                rec.bounds[2 * nf + 1] = span_at(end);
                 nf += 1;
                 match line.get(i) {
                     None => break,
@@ -306,18 +341,13 @@ impl<R: Read> CsvReader<R> {
                 }
             } else {
                 let n = find_byte(line, i, d) - i;
-                match rest[i..].first_chunk::<16>() {
-                    Some(block) if n <= 16 => rec.data[out..out + 16].copy_from_slice(block),
-                    _ => rec.data[out..out + n].copy_from_slice(&line[i..i + n]),
-                }
-                rec.starts[nf] = i as u32;
+                rec.bounds[2 * nf] = span_at(i);
+                rec.bounds[2 * nf + 1] = span_at(i + n);
                 verbatim = verbatim && next_quote >= i + n && nf < 64;
                 // (`rest[i]` is the delimiter or the line end when the
                 // value is empty: not risky. Past 63 fields the line is
                 // not kept, and the bits do not matter.)
                 risky |= u64::from(MAYBE_RISKY[rest[i] as usize]).wrapping_shl(nf as u32);
-                out += n;
-                rec.ends[nf] = out;
                 nf += 1;
                 if i + n == line.len() {
                     break;
@@ -328,9 +358,8 @@ impl<R: Read> CsvReader<R> {
         rec.data_len = out;
         rec.fields = nf;
         if verbatim {
-            rec.text.clear();
-            rec.text.extend_from_slice(line);
             rec.verbatim = Some(d);
+            rec.line_len = line.len();
             rec.maybe_risky = risky;
         }
         Some(eol + 1)
@@ -376,10 +405,9 @@ impl<R: Read> CsvReader<R> {
         if self.pos - self.start <= self.limits.max_field {
             return true;
         }
-        if let Some(i) = (0..rec.fields).find(|&i| {
-            let s = if i == 0 { 0 } else { rec.ends[i - 1] };
-            rec.ends[i] - s > self.limits.max_field
-        }) {
+        if let Some(i) =
+            (0..rec.fields).find(|&i| rec.get(i).is_some_and(|f| f.len() > self.limits.max_field))
+        {
             let raw = self.buf[self.start..self.pos].to_vec();
             let msg = format!(
                 "field {} is larger than the limit of {} bytes (--max-field-bytes)",
@@ -759,25 +787,32 @@ mod tests {
     /// reader kept it (`None` when it did not), sanitised or not.
     fn written_back(rec: &Record, sanitize: bool) -> (Vec<u8>, Option<Vec<u8>>) {
         use crate::output::{RowWriter, Verbatim};
-        let ends = &rec.ends[..rec.fields];
+        // Cell by cell, the reference; the record's spans in one call must
+        // give the same.
+        let mut each = RowWriter::new(b',');
+        for f in rec.iter() {
+            each.write_cell(f, sanitize);
+        }
+        each.end_record();
         let mut fields = RowWriter::new(b',');
-        fields.write_fields(&rec.data, ends, sanitize);
+        fields.write_fields(&rec.data, rec.spans(), sanitize);
         fields.end_record();
+        let each = each.take();
+        assert_eq!(each, fields.take(), "{:?}", String::from_utf8_lossy(&each));
         let line = rec.verbatim.map(|d| {
             assert_eq!(d, b',');
             let mut w = RowWriter::new(b',');
             let v = Verbatim {
-                text: &rec.text,
-                starts: &rec.starts[..rec.fields],
-                maybe_risky: rec.maybe_risky,
                 data: &rec.data,
-                ends,
+                line_len: rec.line_len,
+                spans: rec.spans(),
+                maybe_risky: rec.maybe_risky,
             };
             w.write_verbatim(v, sanitize);
             w.end_record();
             w.take()
         });
-        (fields.take(), line)
+        (each, line)
     }
 
     #[test]
@@ -816,6 +851,10 @@ mod tests {
             ("+49 30 1,=SUM(A1),\" -1,2\"\n", true),
             ("\"a\",b\n", false),
             ("a,\"\",b\n", false),
+            // A value with doubled quotes is unescaped after the line: one
+            // that may need a `'` (whose place is in the line) is not kept.
+            ("a,\"=\"\"x\"\"\"\n", false),
+            ("a,\"x \"\"=\"\"\"\n", true),
             ("a\"b,c\n", false),
             ("\"multi\nline\",b\n", false),
         ] {

@@ -58,13 +58,21 @@ pub const RAW_LIMIT: usize = 4096;
 
 /// A record: its fields, where it starts, and what the reader found wrong
 /// with it, if anything.
+///
+/// The fields are spans of `data`. A one-line record is read as its line
+/// (one copy), each field a span of it, with a value whose quotes were
+/// doubled unescaped after the line; other records hold their values back
+/// to back. Either way `data[..data_len]` holds nothing but the line or the
+/// values, so checking it for UTF-8 checks every field.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
-    /// Field bytes, back to back; only `data[..data_len]` is meaningful.
+    /// The bytes the fields are spans of; only `data[..data_len]` is
+    /// meaningful.
     pub data: Vec<u8>,
     pub data_len: usize,
-    /// End offset of each field in `data`; only `ends[..fields]` counts.
-    pub ends: Vec<usize>,
+    /// Field `k` is `data[bounds[2k]..bounds[2k + 1]]`; only the first
+    /// `2 * fields` count.
+    pub bounds: Vec<u32>,
     pub fields: usize,
     /// Physical line (or sheet row) where the record starts, from 1.
     pub line: u64,
@@ -73,16 +81,17 @@ pub struct Record {
     pub message: String,
     /// For a problem record: its text as read, cut at [`RAW_LIMIT`].
     pub raw: Vec<u8>,
-    /// `Some(d)` when [`Record::text`] holds the record's line as read,
-    /// and that line is exactly what writing the fields back with
-    /// delimiter `d` gives (quotes where the fields need them, and only
-    /// there): the writer then copies the line instead of the fields.
+    /// `Some(d)` when `data[..line_len]` is the record's line as read, and
+    /// that line is exactly what writing the fields back with delimiter
+    /// `d` gives (quotes where the fields need them, and only there): the
+    /// writer then copies the line instead of the fields. Each field that
+    /// [`Record::maybe_risky`] marks is then a span of the line (its value
+    /// past its opening quote, if quoted): where a sanitised cell's `'`
+    /// goes.
     pub verbatim: Option<u8>,
-    /// The record's line as read (meaningful when `verbatim` is set).
-    pub text: Vec<u8>,
-    /// Where each field's value starts in `text` (past its opening quote,
-    /// if quoted): where a sanitised cell's `'` goes.
-    pub starts: Vec<u32>,
+    /// The length of the line at the start of `data` (meaningful when
+    /// `verbatim` is set).
+    pub line_len: usize,
     /// Bit `k` set when field `k`'s value starts with a byte that
     /// sanitising may defuse (meaningful when `verbatim` is set).
     pub maybe_risky: u64,
@@ -107,23 +116,32 @@ impl Record {
         self.fields == 0
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         if i >= self.fields {
             return None;
         }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.data[start..self.ends[i]])
+        let (s, e) = (self.bounds[2 * i], self.bounds[2 * i + 1]);
+        self.data.get(s as usize..e as usize)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         (0..self.fields).filter_map(move |i| self.get(i))
     }
 
-    /// All field bytes, back to back.
+    /// The fields' spans (see [`Record::bounds`]).
+    pub fn spans(&self) -> &[u32] {
+        &self.bounds[..2 * self.fields]
+    }
+
+    /// The bytes every field lies in (see [`Record`]).
     pub fn bytes(&self) -> &[u8] {
         &self.data[..self.data_len]
     }
 
+    /// Appends a field after the bytes held so far. A record of 4 GiB or
+    /// more cannot be held (its spans are `u32`): the reader rejects it as
+    /// too large first.
     pub fn push_field(&mut self, field: &[u8]) {
         self.verbatim = None;
         let end = self.data_len + field.len();
@@ -131,11 +149,12 @@ impl Record {
             self.data.resize(end.max(self.data.len() * 2), 0);
         }
         self.data[self.data_len..end].copy_from_slice(field);
-        self.data_len = end;
-        if self.ends.len() <= self.fields {
-            self.ends.resize(self.fields + 8, 0);
+        if self.bounds.len() < 2 * self.fields + 2 {
+            self.bounds.resize(2 * self.fields + 16, 0);
         }
-        self.ends[self.fields] = end;
+        self.bounds[2 * self.fields] = span_at(self.data_len);
+        self.bounds[2 * self.fields + 1] = span_at(end);
+        self.data_len = end;
         self.fields += 1;
     }
 
@@ -158,6 +177,13 @@ impl Record {
                 .iter()
                 .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
     }
+}
+
+/// A position in a record's bytes, as a span bound: records are held
+/// under 4 GiB (see [`Record::push_field`]).
+#[inline]
+pub fn span_at(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
 }
 
 /// Where records come from: a CSV text stream or a workbook sheet.

@@ -167,12 +167,8 @@ impl RecordSource for SheetReader {
 /// range is wider than its header does not make every row too long.
 pub fn fit_width(rec: &mut Record, width: usize) {
     while rec.fields > width && rec.get(rec.fields - 1).is_some_and(|f| f.is_empty()) {
+        // (Empty: the bytes the fields lie in stay as they are.)
         rec.fields -= 1;
-        rec.data_len = if rec.fields == 0 {
-            0
-        } else {
-            rec.ends[rec.fields - 1]
-        };
     }
 }
 

@@ -86,9 +86,11 @@ pub enum Cond {
 /// One row as the rules see it: a record whose fields are valid UTF-8,
 /// and for each field slot of the rules, where its value comes from.
 pub struct RowView<'a> {
-    /// The record's field bytes as text (checked once per row).
+    /// The bytes the record's fields lie in, as text (checked once per
+    /// row).
     pub text: &'a str,
-    pub ends: &'a [usize],
+    /// Field `k` is `text[spans[2k]..spans[2k + 1]]`.
+    pub spans: &'a [u32],
     pub binding: &'a [Bound],
     /// Values of slots bound to a part of a full name, worked out per row.
     pub names: &'a [String],
@@ -112,7 +114,7 @@ impl<'a> RowView<'a> {
         let text = simdutf8::basic::from_utf8(record.bytes()).ok()?;
         Some(RowView {
             text,
-            ends: &record.ends[..record.fields],
+            spans: record.spans(),
             binding,
             names,
             placeholders,
@@ -123,11 +125,14 @@ impl<'a> RowView<'a> {
 
     /// A column's value, trimmed, with placeholders read as empty.
     pub fn cell(&self, c: usize) -> &'a str {
-        let Some(&end) = self.ends.get(c) else {
+        let Some(span) = self.spans.get(2 * c..2 * c + 2) else {
             return "";
         };
-        let start = if c == 0 { 0 } else { self.ends[c - 1] };
-        let v = trim(self.text.get(start..end).unwrap_or(""));
+        let v = trim(
+            self.text
+                .get(span[0] as usize..span[1] as usize)
+                .unwrap_or(""),
+        );
         if self.is_placeholder(v.as_bytes()) {
             return "";
         }
@@ -186,12 +191,10 @@ impl<'a> RowView<'a> {
             let Bound::Column(c) = *b else {
                 continue;
             };
-            let start = if c == 0 {
-                0
-            } else {
-                self.ends.get(c - 1).copied().unwrap_or(0)
+            let (start, end) = match self.spans.get(2 * c..2 * c + 2) {
+                Some(s) => (s[0] as usize, s[1] as usize),
+                None => (0, 0),
             };
-            let end = self.ends.get(c).copied().unwrap_or(0);
             let span = match bytes.get(start..end) {
                 Some(v) if trimmed(v) => {
                     if self.is_placeholder(v) {

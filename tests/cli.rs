@@ -404,6 +404,37 @@ fn invalid_bytes_in_a_utf8_file_reject_their_row_and_the_rest_goes_on() {
 }
 
 #[test]
+fn a_character_split_between_two_fields_rejects_its_row() {
+    // `é` is C3 A9: here the delimiter falls between its two bytes, so
+    // neither field is valid UTF-8 (though the two side by side would be).
+    // Once on a one-line row, once on a row whose note spans two lines,
+    // once between the last field of a row kept with a field too many and
+    // the extra one.
+    let t = tempdir().unwrap();
+    let text = b"\xEF\xBB\xBFemail,company,note\n\
+        ok@acme.io,Caf\xC3\xA9,fine\n\
+        a@acme.io,Jos\xC3,\xA9\n\
+        b@acme.io,M\xC3,\"\xA9 two\nlines\"\n\
+        c@acme.io,x,Jos\xC3,\xA9\n";
+    let input = write(t.path(), "in.csv", text);
+    let r = run(&t.path().join("out"), &["--long-rows", "keep", &input]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_accounted(&r, 4);
+    assert_eq!(r.column("leads.csv", "email"), ["ok@acme.io"]);
+    let rej = r.rows("rejected.csv");
+    assert_eq!(rej.len(), 3);
+    for (row, (line, field)) in rej.iter().zip([("3", 2), ("4", 2), ("6", 3)]) {
+        assert_eq!(row["leadsift_reject_kind"], "invalid-encoding");
+        assert_eq!(row["leadsift_line"], line);
+        let reason = format!("field {field} holds bytes that are not valid UTF-8");
+        assert!(
+            row["leadsift_reject_reason"].starts_with(&reason),
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
 fn a_latin1_file_is_read_as_latin1() {
     let t = tempdir().unwrap();
     let input = write(

@@ -23,7 +23,7 @@ use std::io::{self, Read};
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
-use super::record::{span_at, RecordSource, RejectKind, RAW_LIMIT};
+use super::record::{span_at, RecordSource, RejectKind, RAW_LIMIT, SPACER};
 use super::Record;
 use crate::output::MAYBE_RISKY;
 
@@ -227,17 +227,7 @@ impl<R: Read> CsvReader<R> {
                     self.core_ends.resize(n, 0);
                 }
                 ReadRecordResult::Record => {
-                    rec.data_len = nout;
-                    rec.fields = nends;
-                    if rec.bounds.len() < 2 * nends {
-                        rec.bounds.resize(2 * nends, 0);
-                    }
-                    let mut start = 0;
-                    for (k, &end) in self.core_ends[..nends].iter().enumerate() {
-                        rec.bounds[2 * k] = span_at(start);
-                        rec.bounds[2 * k + 1] = span_at(end);
-                        start = end;
-                    }
+                    apart(rec, nout, &self.core_ends[..nends]);
                     return Ok(self.finish(rec));
                 }
                 ReadRecordResult::End => return Ok(false),
@@ -492,6 +482,34 @@ impl<R: Read> CsvReader<R> {
         self.start = self.pos;
         Ok(true)
     }
+}
+
+/// Takes the `ends.len()` values that csv-core wrote back to back into
+/// `rec.data[..len]` (value `k` ending at `ends[k]`) apart, one byte
+/// between each two, and sets the record's spans: a character whose bytes
+/// two values share is then not valid UTF-8 in the bytes checked (as in a
+/// line read as it is, see `Record`).
+fn apart(rec: &mut Record, len: usize, ends: &[usize]) {
+    let n = ends.len();
+    if rec.data.len() < len + n {
+        rec.data.resize(len + n, 0);
+    }
+    if rec.bounds.len() < 2 * n {
+        rec.bounds.resize(2 * n, 0);
+    }
+    // From the last value, each moved right by its place.
+    for k in (0..n).rev() {
+        let start = if k == 0 { 0 } else { ends[k - 1] };
+        let end = ends[k];
+        rec.data.copy_within(start..end, start + k);
+        if k > 0 {
+            rec.data[start + k - 1] = SPACER;
+        }
+        rec.bounds[2 * k] = span_at(start + k);
+        rec.bounds[2 * k + 1] = span_at(end + k);
+    }
+    rec.data_len = len + n.saturating_sub(1);
+    rec.fields = n;
 }
 
 /// The position of the first `b` in `hay` from `from` on, or `hay.len()`:

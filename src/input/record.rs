@@ -61,9 +61,10 @@ pub const RAW_LIMIT: usize = 4096;
 ///
 /// The fields are spans of `data`. A one-line record is read as its line
 /// (one copy), each field a span of it, with a value whose quotes were
-/// doubled unescaped after the line; other records hold their values back
-/// to back. Either way `data[..data_len]` holds nothing but the line or the
-/// values, so checking it for UTF-8 checks every field.
+/// doubled unescaped after the line; other records hold their values one
+/// byte ([`SPACER`]) apart. Either way no two values touch in
+/// `data[..data_len]`, so checking it for UTF-8 checks every field on its
+/// own (a character whose bytes two fields share is not valid).
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     /// The bytes the fields are spans of; only `data[..data_len]` is
@@ -139,20 +140,26 @@ impl Record {
         &self.data[..self.data_len]
     }
 
-    /// Appends a field after the bytes held so far. A record of 4 GiB or
-    /// more cannot be held (its spans are `u32`): the reader rejects it as
-    /// too large first.
+    /// Appends a field after the bytes held so far, one byte
+    /// ([`SPACER`]) after them, so that the bytes checked for UTF-8 are
+    /// valid only when each field is. A record of 4 GiB or more cannot be
+    /// held (its spans are `u32`): the reader rejects it as too large
+    /// first.
     pub fn push_field(&mut self, field: &[u8]) {
         self.verbatim = None;
-        let end = self.data_len + field.len();
+        let start = self.data_len + usize::from(self.data_len > 0);
+        let end = start + field.len();
         if self.data.len() < end {
             self.data.resize(end.max(self.data.len() * 2), 0);
         }
-        self.data[self.data_len..end].copy_from_slice(field);
+        if start > self.data_len {
+            self.data[self.data_len] = SPACER;
+        }
+        self.data[start..end].copy_from_slice(field);
         if self.bounds.len() < 2 * self.fields + 2 {
             self.bounds.resize(2 * self.fields + 16, 0);
         }
-        self.bounds[2 * self.fields] = span_at(self.data_len);
+        self.bounds[2 * self.fields] = span_at(start);
         self.bounds[2 * self.fields + 1] = span_at(end);
         self.data_len = end;
         self.fields += 1;
@@ -178,6 +185,10 @@ impl Record {
                 .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
     }
 }
+
+/// The byte between values held apart (ASCII, so that each value's bytes
+/// stay as valid or invalid UTF-8 as they are on their own).
+pub const SPACER: u8 = b'\n';
 
 /// A position in a record's bytes, as a span bound: records are held
 /// under 4 GiB (see [`Record::push_field`]).

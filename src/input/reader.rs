@@ -252,7 +252,8 @@ impl<R: Read> CsvReader<R> {
         let rest = &self.buf[self.pos..self.end];
         let eol = memchr::memchr2(b'\n', b'\r', rest)?;
         let line = &rest[..eol];
-        if rec.data.len() < line.len() {
+        // (16 spare bytes: a short field is written as a 16-byte move.)
+        if rec.data.len() < line.len() + 16 {
             rec.data.resize(line.len() + 16, 0);
         }
         rec.data[..line.len()].copy_from_slice(line);

@@ -1044,8 +1044,8 @@ impl Worker {
             self.extra = raw_text(record, file.width);
             let n = record.len() - file.width;
             self.note = format!("kept {n} extra field(s) in the extra column");
-            // The first fields alone, back to back: the bytes checked for
-            // UTF-8 are theirs.
+            // The first fields alone (held apart, see `Record`): the
+            // bytes checked for UTF-8 are theirs.
             let mut copy = Record {
                 line: record.line,
                 ..Record::default()

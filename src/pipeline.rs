@@ -1171,8 +1171,7 @@ impl<'a> BatchReader<'a> {
             while len < BATCH && held < BATCH_BYTES {
                 match rdr.next_record(&mut records[len]) {
                     Ok(true) => {
-                        let r = &records[len];
-                        held += r.data_len + r.raw.len();
+                        held += records[len].data_len + records[len].raw.len();
                         len += 1;
                     }
                     Ok(false) => break,

@@ -290,12 +290,7 @@ impl<R: Read> CsvReader<R> {
                     let mut seg = value_start;
                     loop {
                         // `line[seg..i]` ends with the first of two quotes.
-                        let n = i - seg;
-                        if rec.data.len() < out + n {
-                            rec.data.resize((out + n).max(rec.data.len() * 2), 0);
-                        }
-                        rec.data[out..out + n].copy_from_slice(&line[seg..i]);
-                        out += n;
+                        append(&mut rec.data, &mut out, &line[seg..i]);
                         seg = i + 1;
                         let q = memchr::memchr(b'"', &line[seg..])?;
                         i = seg + q + 1;
@@ -303,12 +298,7 @@ impl<R: Read> CsvReader<R> {
                             break;
                         }
                     }
-                    let n = i - 1 - seg;
-                    if rec.data.len() < out + n {
-                        rec.data.resize((out + n).max(rec.data.len() * 2), 0);
-                    }
-                    rec.data[out..out + n].copy_from_slice(&line[seg..i - 1]);
-                    out += n;
+                    append(&mut rec.data, &mut out, &line[seg..i - 1]);
                     verbatim = verbatim && !MAYBE_RISKY[line[value_start] as usize];
                     (from, out)
                 };
@@ -483,6 +473,17 @@ impl<R: Read> CsvReader<R> {
         self.start = self.pos;
         Ok(true)
     }
+}
+
+/// Puts `bytes` at `data[*at..]` (growing `data` if need be) and moves
+/// `at` past them.
+fn append(data: &mut Vec<u8>, at: &mut usize, bytes: &[u8]) {
+    let end = *at + bytes.len();
+    if data.len() < end {
+        data.resize(end.max(data.len() * 2), 0);
+    }
+    data[*at..end].copy_from_slice(bytes);
+    *at = end;
 }
 
 /// Takes the `ends.len()` values that csv-core wrote back to back into

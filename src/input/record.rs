@@ -142,9 +142,10 @@ impl Record {
 
     /// Appends a field after the bytes held so far, one byte
     /// ([`SPACER`]) after them, so that the bytes checked for UTF-8 are
-    /// valid only when each field is. A record of 4 GiB or more cannot be
-    /// held (its spans are `u32`): the reader rejects it as too large
-    /// first.
+    /// valid only when each field is. Spans are `u32`: a CSV record is
+    /// rejected past `--max-record-bytes` (at most 1 GiB) long before, and
+    /// a sheet row (at most 16,384 cells of 32,767 characters) stays
+    /// under 4 GiB.
     pub fn push_field(&mut self, field: &[u8]) {
         self.verbatim = None;
         let start = self.data_len + usize::from(self.data_len > 0);
@@ -190,8 +191,8 @@ impl Record {
 /// stay as valid or invalid UTF-8 as they are on their own).
 pub const SPACER: u8 = b'\n';
 
-/// A position in a record's bytes, as a span bound: records are held
-/// under 4 GiB (see [`Record::push_field`]).
+/// A position in a record's bytes, as a span bound: records stay under
+/// 4 GiB (see [`Record::push_field`]).
 #[inline]
 pub fn span_at(at: usize) -> u32 {
     u32::try_from(at).unwrap_or(u32::MAX)

@@ -10,7 +10,7 @@
 //!
 //! - [`email`]: syntax check, domain, free-mail / disposable / role tests,
 //!   dedup key. The two domain lists are `rules/lists/*.txt`, embedded.
-//! - [`phone`]: E.164 through `phonenumber` (a libphonenumber port).
+//! - [`phone`]: E.164 through `rlibphonenumber` (a port of libphonenumber).
 //! - [`name`]: name case and first/last split.
 //! - [`country`]: ISO 3166-1 alpha-2 from codes and names in many spellings.
 //! - [`title`]: seniority and department from a job title.

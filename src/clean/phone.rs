@@ -1,5 +1,5 @@
-//! Phone numbers to E.164, through the `phonenumber` crate (a port of
-//! Google's libphonenumber, with its metadata).
+//! Phone numbers to E.164, through the `rlibphonenumber` crate (a
+//! port of Google's libphonenumber, with its metadata).
 //!
 //! A number written without a country calling code needs a default
 //! region: `"030 1234567"` is Berlin only when the lead's region is `DE`.
@@ -11,19 +11,8 @@
 //! ..."` is read as `+49 30 ...` whatever the region; the region's own
 //! international prefix works too (`011 49 ...` with region US).
 
-use phonenumber::metadata::DATABASE;
-use phonenumber::{country, Mode, PhoneNumber};
-
-/// How many compiled regular expressions the crate keeps (it keeps 100
-/// by default, in one LRU cache behind a mutex). Parsing and checking a
-/// number reads a dozen or more of its region's patterns, so numbers from
-/// a few dozen regions cycle through more than 100: each parse then
-/// recompiled patterns, 4.5 ms a row on the reference benchmark's file
-/// (numbers from many countries) against 0.17 ms with room for them all
-/// (it used 416). A compiled pattern with its search caches takes about
-/// 130 KB: this bounds them at about 130 MB, which only numbers from most
-/// of the world's regions in one file would reach.
-const PATTERN_CACHE: usize = 1024;
+use rlibphonenumber::enums::Region;
+use rlibphonenumber::{PhoneNumber, PhoneNumberFormat, PHONE_NUMBER_UTIL};
 
 /// Fewer digits than this is not a phone number at all (a house number,
 /// a year, a stray "12"), whatever a lenient parser makes of it.
@@ -43,23 +32,60 @@ pub struct Phone {
 /// is not a phone number (including fewer than four digits), or has no
 /// country code and no usable region.
 pub fn parse(raw: &str, default_region: Option<&str>) -> Option<Phone> {
-    static WIDENED: std::sync::Once = std::sync::Once::new();
-    WIDENED.call_once(|| {
-        if let Ok(mut cache) = DATABASE.cache().lock() {
-            cache.set_capacity(PATTERN_CACHE);
-        }
-    });
     let raw = raw.trim();
     if raw.bytes().filter(u8::is_ascii_digit).count() < MIN_DIGITS {
         return None;
     }
     let region = default_region.and_then(region_id);
-    let number = match international_form(raw, region) {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        let slot = recent.slot(raw, region);
+        if let Some((r, reg, parsed)) = slot {
+            if **r == *raw && *reg == region {
+                return parsed.clone();
+            }
+        }
+        let parsed = parse_uncached(raw, region);
+        *slot = Some((raw.into(), region, parsed.clone()));
+        parsed
+    })
+}
+
+/// The numbers parsed last on this thread (a slot each, by hash): a row
+/// asks for its number up to three times (`valid_phone`, `phone_e164`,
+/// the written column), a batch's rows a condition at a time, so one
+/// row's asks are a few hundred parses apart at most.
+struct Recent(Vec<RecentSlot>);
+
+/// Slots of [`Recent`]: more than a batch chunk's rows.
+const RECENT_SLOTS: usize = 1024;
+
+type RecentSlot = Option<(Box<str>, Option<Region>, Option<Phone>)>;
+
+impl Recent {
+    fn slot(&mut self, raw: &str, region: Option<Region>) -> &mut RecentSlot {
+        if self.0.is_empty() {
+            self.0.resize(RECENT_SLOTS, None);
+        }
+        let mut h = xxhash_rust::xxh3::xxh3_64(raw.as_bytes());
+        if let Some(r) = region {
+            h ^= (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        &mut self.0[(h % RECENT_SLOTS as u64) as usize]
+    }
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = const { std::cell::RefCell::new(Recent(Vec::new())) };
+}
+
+fn parse_uncached(raw: &str, region: Option<Region>) -> Option<Phone> {
+    let number = match international_form(raw) {
         Some(intl) => parse_with(None, &intl).or_else(|| parse_with(region, raw)),
         None => parse_with(region, raw),
     }?;
     Some(Phone {
-        e164: number.format().mode(Mode::E164).to_string(),
+        e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
         valid: number.is_valid(),
     })
 }
@@ -69,41 +95,33 @@ pub fn e164(raw: &str, default_region: Option<&str>) -> Option<String> {
     parse(raw, default_region).map(|p| p.e164)
 }
 
-/// Parses, and refuses numbers that came out without a country code: the
-/// crate returns code 0 when neither the text nor the region gave one.
-fn parse_with(region: Option<country::Id>, raw: &str) -> Option<PhoneNumber> {
-    phonenumber::parse(region, raw)
+/// Parses, and refuses numbers that came out without a country code.
+fn parse_with(region: Option<Region>, raw: &str) -> Option<PhoneNumber> {
+    PHONE_NUMBER_UTIL
+        .parse(raw, region)
         .ok()
-        .filter(|n| n.code().value() != 0)
+        .filter(|n| n.country_code != 0)
 }
 
-/// `raw` written with `+` when it carries its own country code: after `+`,
-/// after `00`, or after the region's international prefix (`011` in the
-/// US). Such numbers are parsed without a region, because the crate would
-/// otherwise strip the *region's* national prefix from them (`+49 170 ...`
-/// with region US lost its `1`).
-fn international_form(raw: &str, region: Option<country::Id>) -> Option<String> {
+/// `raw` written with `+` when it carries its own country code after `+`
+/// or after `00` (the international prefix of most of the world, read as
+/// such whatever the region). Such numbers are parsed without a region. A
+/// region's own international prefix (`011` in the US) is
+/// libphonenumber's to read.
+fn international_form(raw: &str) -> Option<String> {
     let body = raw.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '+' && c != '(');
     if body.starts_with('+') {
         return Some(body.to_string());
     }
-    let idd_len = if body.starts_with("00") {
-        2
-    } else {
-        let meta = DATABASE.by_id(region?.as_ref())?;
-        let idd = meta.international_prefix()?.find(body)?;
-        if idd.start() != 0 {
-            return None;
-        }
-        idd.end()
-    };
-    let rest = body[idd_len..].trim_start_matches([' ', '-', '.', '/']);
+    let rest = body
+        .strip_prefix("00")?
+        .trim_start_matches([' ', '-', '.', '/']);
     rest.starts_with(|c: char| c.is_ascii_digit() && c != '0')
         .then(|| format!("+{rest}"))
 }
 
-/// `"de"` -> `Id::DE`; `None` for anything that is not a known region.
-fn region_id(code: &str) -> Option<country::Id> {
+/// `"de"` -> `Region::DE`; `None` for anything that is not a known region.
+fn region_id(code: &str) -> Option<Region> {
     let code = code.trim();
     if code.len() != 2 || !code.is_ascii() {
         return None;
@@ -119,37 +137,32 @@ mod tests {
         e164(raw, region)
     }
 
-    /// The crate's pattern cache has room for the patterns of numbers
-    /// from many regions once a number has been parsed (with 100, a file
-    /// of numbers from a few dozen countries recompiles patterns at every
-    /// number).
+    /// National numbers whose first digits are also their country's
+    /// calling code keep every digit (the `phonenumber` crate read
+    /// `910-506-7617` in India as `+91 5067617`).
     #[test]
-    fn pattern_cache_widened() {
-        let numbers = [
-            "+1 415 555 2671",
-            "+44 20 7946 0958",
-            "+49 30 1234567",
-            "+33 1 42 68 53 00",
-            "+34 912 345 678",
-            "+39 06 1234 5678",
-            "+31 20 123 4567",
-            "+46 8 123 456 78",
-            "+61 2 9876 5432",
-            "+81 3-1234-5678",
-            "+91 98765 43210",
-            "+55 11 91234-5678",
-            "+52 55 1234 5678",
-            "+27 21 123 4567",
-            "+48 22 123 45 67",
-            "+41 44 123 45 67",
-        ];
-        for n in numbers {
-            assert!(parse(n, None).is_some(), "{n}");
+    fn national_digits_that_look_like_the_country_code_are_kept() {
+        let india = parse("910-506-7617", Some("IN")).unwrap();
+        assert_eq!(india.e164, "+919105067617");
+        assert!(india.valid);
+        assert_eq!(
+            e("(391) 326-6764", Some("IT")),
+            Some("+393913266764".into())
+        );
+        assert_eq!(e("811-1913", Some("JP")), Some("+818111913".into()));
+    }
+
+    /// The same text with another region (or none) is parsed anew, not
+    /// answered from the thread's recent numbers; so is other text.
+    #[test]
+    fn recent_numbers_are_told_apart_by_region() {
+        for _ in 0..3 {
+            assert_eq!(e("030 1234567", Some("DE")), Some("+49301234567".into()));
+            assert_eq!(e("030 1234567", None), None);
+            assert_eq!(e("030 1234567", Some("XX")), None);
+            assert_eq!(e("030 1234567", Some("GB")), Some("+44301234567".into()));
+            assert_eq!(e("030 1234568", Some("DE")), Some("+49301234568".into()));
         }
-        let cache = DATABASE.cache();
-        let cache = cache.lock().unwrap();
-        assert_eq!(cache.capacity(), PATTERN_CACHE);
-        assert!(cache.len() > 100, "{} patterns for 16 regions", cache.len());
     }
 
     #[test]

@@ -248,7 +248,9 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
                 stop_if_strict(strict, &names[file], chunk)?;
                 index.warm(&chunk.facts);
                 for f in &chunk.facts {
-                    let Some(c) = index.observe(f, &mut merged) else {
+                    let c = index.observe(f, &mut merged);
+                    index.note_row(f.row, c);
+                    let Some(c) = c else {
                         continue;
                     };
                     let key = u64::from(c);

@@ -1199,11 +1199,19 @@ impl Worker {
         let score: i64 = v.totals.iter().sum();
         let spec = &rules.dedup;
         let preset = run.preset.and_then(|p| p.get(global));
-        // The keys pass has a group's keys from their own loop.
+        // The keys pass has a group's keys from their own loop. Writing
+        // after a first pass that noted each row's person works out only
+        // a duplicate's keys (below), unless the state file wants them.
+        let noted = match run.plan {
+            Some(p) if run.pass == Pass::Write && run.history.is_none() && preset.is_none() => {
+                p.index.rows_noted()
+            }
+            _ => false,
+        };
         match lane {
             Some(j) if run.pass == Pass::Keys => self.keys.hash = self.lanes.keys[j],
-            _ if spec.enabled() => self.keys.compute(rules, &view, spec),
-            _ => {}
+            _ if spec.enabled() && !noted => self.keys.compute(rules, &view, spec),
+            _ => self.keys.clear(),
         }
         if run.pass == Pass::Keys {
             out.facts.push(Fact {
@@ -1263,6 +1271,12 @@ impl Worker {
         let decision = match (preset, run.preset, run.plan) {
             (Some(d), _, _) => Some(d),
             (None, Some(_), _) => Some(Decision::Keep { cluster: None }),
+            (None, None, Some(plan)) if noted => {
+                Some(plan.index.decide_noted(global).unwrap_or_else(|| {
+                    self.keys.compute(rules, &view, spec);
+                    plan.index.decide(global, &self.keys.hash)
+                }))
+            }
             (None, None, Some(plan)) => Some(plan.index.decide(global, &self.keys.hash)),
             (None, None, None) => None,
         };

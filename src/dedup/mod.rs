@@ -10,8 +10,10 @@
 //! feeds [`Index::observe`] in input order: it keeps, per cluster, only the
 //! best row so far (its rank, position, key hashes, stage and score), so
 //! memory grows with the number of distinct keys and people, never with
-//! the size of the rows. Pass two evaluates the rows again and asks
-//! [`Index::decide`] whether each row is its cluster's survivor.
+//! the size of the rows (besides a cluster number per row, 4 bytes). Pass
+//! two evaluates the rows again and asks [`Index::decide_noted`] whether
+//! each row is its cluster's survivor (working out a duplicate's keys
+//! again, to name the one it shares with the kept row).
 
 mod keys;
 pub mod spec;
@@ -111,7 +113,15 @@ pub struct Index {
     keys: KeyTable,
     parent: Vec<u32>,
     best: Vec<Best>,
+    /// The cluster each row joined when observed ([`NO_CLUSTER`] for rows
+    /// with no key, and rows not observed), by run position, when pass one
+    /// notes them ([`Index::note_row`]): pass two then finds a kept row's
+    /// person without working out its keys again (4 bytes a row).
+    rows: Vec<u32>,
 }
+
+/// In [`Index`]'s rows: no cluster.
+const NO_CLUSTER: u32 = u32::MAX;
 
 /// What pass two does with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +145,46 @@ impl Index {
             keys: KeyTable::default(),
             parent: Vec::new(),
             best: Vec::new(),
+            rows: Vec::new(),
         }
+    }
+
+    /// Notes the cluster row `row` joined (what [`Index::observe`]
+    /// returned), rows in input order, for [`Index::decide_noted`].
+    pub fn note_row(&mut self, row: u64, cluster: Option<u32>) {
+        let Ok(at) = usize::try_from(row) else {
+            return;
+        };
+        if self.rows.len() < at {
+            self.rows.resize(at, NO_CLUSTER);
+        }
+        if self.rows.len() == at {
+            self.rows.push(cluster.unwrap_or(NO_CLUSTER));
+        }
+    }
+
+    /// Whether pass one noted its rows' clusters.
+    pub fn rows_noted(&self) -> bool {
+        !self.rows.is_empty()
+    }
+
+    /// [`Index::decide`] from the noted cluster of row `row` (after
+    /// [`Index::finish`]), without its keys: `None` when the row is a
+    /// duplicate, whose keys [`Index::decide_in`] needs to name the key
+    /// it shares with the kept row.
+    pub fn decide_noted(&self, row: u64) -> Option<Decision> {
+        let c = usize::try_from(row)
+            .ok()
+            .and_then(|r| self.rows.get(r))
+            .copied()
+            .unwrap_or(NO_CLUSTER);
+        if c == NO_CLUSTER {
+            return Some(Decision::Keep { cluster: None });
+        }
+        let root = self.parent[c as usize];
+        (self.best[root as usize].row == row).then_some(Decision::Keep {
+            cluster: Some(root),
+        })
     }
 
     fn find(&mut self, mut c: u32) -> u32 {
@@ -322,6 +371,54 @@ mod tests {
         }
         ix.finish();
         ix
+    }
+
+    /// Pass two's answer from the cluster each row joined in pass one is
+    /// the answer from its keys, for kept rows; a duplicate is left to
+    /// its keys. Random rows of up to three keys from a small pool (so
+    /// that people merge), some rows without keys, some not observed.
+    #[test]
+    fn a_noted_row_is_decided_as_its_keys_decide_it() {
+        let mut rng = crate::testing::Rng::new(7);
+        for order in [Order::First, Order::Last] {
+            let mut ix = Index::new(order);
+            let mut merged = Vec::new();
+            let mut facts = Vec::new();
+            for row in 0..3000u64 {
+                if rng.next().is_multiple_of(10) {
+                    continue; // an unusable row: no fact
+                }
+                let mut key = |kind: u64| match rng.next() % 3 {
+                    0 => 0,
+                    _ => (kind << 40) | (1 + rng.next() % 400),
+                };
+                let keys = [key(1), key(2), key(3)];
+                let f = fact(row, keys, (rng.next() % 4) as u32);
+                let c = ix.observe(&f, &mut merged);
+                ix.note_row(f.row, c);
+                facts.push(f);
+            }
+            ix.finish();
+            assert!(ix.rows_noted());
+            let (mut kept, mut dropped) = (0, 0);
+            for f in &facts {
+                let by_keys = ix.decide(f.row, &f.keys);
+                match ix.decide_noted(f.row) {
+                    Some(d) => {
+                        assert_eq!(d, by_keys, "row {}", f.row);
+                        kept += 1;
+                    }
+                    None => {
+                        assert!(matches!(by_keys, Decision::Drop { .. }), "row {}", f.row);
+                        dropped += 1;
+                    }
+                }
+            }
+            assert!(
+                kept > 100 && dropped > 100,
+                "{kept} kept, {dropped} dropped"
+            );
+        }
     }
 
     #[test]

@@ -114,8 +114,7 @@ pub struct RunArgs {
         env = "LEADSIFT_OUT"
     )]
     pub out: PathBuf,
-    /// Threads that evaluate rows [default: all cores]; reading and
-    /// writing have a thread each besides.
+    /// Threads that read, evaluate and write rows [default: all cores].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
     /// Progress bar on stderr: `auto` shows it when stderr is a terminal.

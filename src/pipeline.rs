@@ -1,8 +1,8 @@
 //! The run: read records in batches, evaluate the batches in parallel
 //! (each on the pool thread that read it), hand the results on in input
-//! order to one thread that writes them. With one thread (`--jobs 1`),
-//! each batch is read, evaluated and written in turn on the calling
-//! thread.
+//! order to be written, by whichever pool thread finishes the batch that
+//! is next. With one thread (`--jobs 1`), each batch is read, evaluated
+//! and written in turn on the calling thread.
 //!
 //! With deduplication on, the inputs are read twice (three times with
 //! `fill_empty`), unless one pass can decide it (see [`Streaming`]): the
@@ -11,12 +11,12 @@
 //! bounded by the batch size (in records and in bytes) times the few
 //! batches in flight, plus the per-person bookkeeping; not by the input.
 //! Rows are serialised by the workers into per-chunk buffers and appended
-//! by the writer in order, so the output bytes are the same for any number
-//! of threads.
+//! to the files in input order, so the output bytes are the same for any
+//! number of threads.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, sync_channel, Sender};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -86,11 +86,6 @@ struct Batch {
     first_global: u64,
     /// Bytes of this file read so far, at the end of the batch.
     bytes: u64,
-}
-
-struct Processed {
-    file: usize,
-    chunks: Vec<ChunkOut>,
 }
 
 /// What a finished run hands back to be committed: the stage files, then
@@ -509,32 +504,25 @@ fn spool_once(dir: &Path, source: &Source) -> Result<tempfile::NamedTempFile, Er
     Ok(tmp)
 }
 
-/// What the coordinator of a pass hears about: the end of the input (and
-/// how many batches it made), a batch written as if every row were kept,
-/// with its keys (one-pass deduplication), a batch ready to be handed on,
-/// a task that panicked.
-enum Event {
-    ReadEnd(u64),
-    Keyed(Batch, Vec<ChunkOut>, Vec<Stashed>),
-    Evaluated(Batch, Vec<ChunkOut>, Option<Vec<Stashed>>),
-    Panicked,
-}
-
 /// What the pool's tasks of a pass share.
-struct Tasks<'a> {
+struct Tasks<'a, F> {
     files: &'a [FileCtx],
+    names: &'a [String],
     workers: &'a Workers,
     run_ctx: &'a RunCtx<'a>,
     keys_ctx: &'a RunCtx<'a>,
     /// One-pass deduplication: a batch is evaluated for its keys first.
     keys_first: bool,
     /// The reading, one batch at a time, by whichever pool thread runs
-    /// the read task, and its first error.
-    reading: std::sync::Mutex<(BatchReader<'a>, Option<Error>)>,
+    /// the read task, and its first error (or the interruption).
+    reading: Mutex<(BatchReader<'a>, Option<Error>)>,
     /// What reading needs besides, under a lock of its own (the
-    /// coordinator hands buffers back while a batch is being read).
-    spare: std::sync::Mutex<Spare>,
-    events: Sender<Event>,
+    /// batches handed on give buffers back while one is being read).
+    spare: Mutex<Spare>,
+    /// Evaluated batches waiting for the ones before them.
+    done: Mutex<BTreeMap<u64, Done>>,
+    /// The steps taken in input order, by one thread at a time.
+    ordered: Mutex<Ordered<'a, F>>,
 }
 
 /// Buffers for reading, and whether it waits for them.
@@ -549,26 +537,36 @@ struct Spare {
     stop: bool,
 }
 
-/// Sends [`Event::Panicked`] if the task it guards panics, so that the
-/// coordinator stops waiting for the task's batch (the scope then passes
-/// the panic on).
-struct PanicAlarm<'a>(&'a Sender<Event>);
+/// An evaluated batch: its output chunks, and with one-pass
+/// deduplication its rows' verdicts.
+struct Done {
+    batch: Batch,
+    chunks: Vec<ChunkOut>,
+    stash: Option<Vec<Stashed>>,
+}
 
-impl Drop for PanicAlarm<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = self.0.send(Event::Panicked);
-        }
-    }
+/// What is done to the batches in input order: observing their keys and
+/// taking their duplicates back out (one-pass deduplication), handing
+/// their chunks to `consume`, the progress bar.
+struct Ordered<'a, F> {
+    /// The next batch to hand on.
+    next: u64,
+    stream: Option<&'a mut Streaming>,
+    consume: F,
+    progress: Progress<'a>,
+    /// The first error of `consume`.
+    error: Option<Error>,
 }
 
 /// Reads the next batch (one read task is queued or running at a time),
-/// queues the read after it, and evaluates the batch on this thread,
-/// whose cache holds the records it has just read. With no record buffer
-/// free it parks instead: the coordinator queues the next read when it
-/// hands a batch on.
-fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
-    let _alarm = PanicAlarm(&t.events);
+/// queues the read after it, evaluates the batch on this thread, whose
+/// cache holds the records it has just read, and hands it on. With no
+/// record buffer free it parks instead: the next batch handed on queues
+/// the read again.
+fn read_task<'s, 'a: 's, F>(s: &rayon::Scope<'s>, t: &'s Tasks<'a, F>)
+where
+    F: FnMut(usize, &mut ChunkOut) -> Result<(), Error> + Send,
+{
     let (records, stash) = {
         let Ok(mut spare) = t.spare.lock() else {
             return;
@@ -590,7 +588,10 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
             return;
         };
         let (batches, error) = &mut *reading;
-        let next = batches.next(records);
+        let next = match crate::interrupt::received() {
+            Some(sig) => Err(Error::Interrupted(sig)),
+            None => batches.next(records),
+        };
         let batch = next.unwrap_or_else(|e| {
             *error = Some(e);
             None
@@ -599,47 +600,137 @@ fn read_task<'s, 'a: 's>(s: &rayon::Scope<'s>, t: &'s Tasks<'a>) {
             if let Ok(mut spare) = t.spare.lock() {
                 spare.stop = true;
             }
-            let _ = t.events.send(Event::ReadEnd(batches.seq));
             return;
         };
         batch
     };
     s.spawn(move |s| read_task(s, t));
     let file = &t.files[batch.file];
-    match stash {
+    let done = match stash {
         None => {
             let chunks = eval_batch(t.workers, &mut batch, &mut [], t.run_ctx, file);
-            let _ = t.events.send(Event::Evaluated(batch, chunks, None));
+            Done {
+                batch,
+                chunks,
+                stash: None,
+            }
         }
         Some(mut stash) => {
             fit_stash(&mut stash, batch.len, t.run_ctx.rules);
             let chunks = eval_batch(t.workers, &mut batch, &mut stash, t.keys_ctx, file);
-            let _ = t.events.send(Event::Keyed(batch, chunks, stash));
+            Done {
+                batch,
+                chunks,
+                stash: Some(stash),
+            }
+        }
+    };
+    hand_on(s, t, done);
+}
+
+/// Puts an evaluated batch with the others waiting, then, unless another
+/// thread is at it, takes the in-order steps for every batch that is
+/// next (the batches before it all handed on). A thread that finds the
+/// steps taken by another leaves its batch to it: that one looks for
+/// more after letting go, so a batch put in meanwhile is not left behind.
+fn hand_on<'s, 'a: 's, F>(s: &rayon::Scope<'s>, t: &'s Tasks<'a, F>, done: Done)
+where
+    F: FnMut(usize, &mut ChunkOut) -> Result<(), Error> + Send,
+{
+    let Ok(mut waiting) = t.done.lock() else {
+        return;
+    };
+    waiting.insert(done.batch.seq, done);
+    drop(waiting);
+    loop {
+        let mut ord = match t.ordered.try_lock() {
+            Ok(o) => o,
+            Err(_) => return,
+        };
+        let mut restart = false;
+        loop {
+            let next = t.done.lock().ok().and_then(|mut d| d.remove(&ord.next));
+            let Some(Done {
+                batch,
+                mut chunks,
+                mut stash,
+            }) = next
+            else {
+                break;
+            };
+            ord.next += 1;
+            let ord = &mut *ord;
+            if ord.error.is_none() {
+                if let (Some(st), Some(stash)) = (ord.stream.as_deref_mut(), stash.as_deref_mut()) {
+                    retract_batch(
+                        st,
+                        t.names,
+                        t.workers,
+                        &batch,
+                        stash,
+                        t.run_ctx,
+                        t.files,
+                        &mut chunks,
+                    );
+                }
+                ord.progress.batch_done(&batch);
+            }
+            for mut c in chunks {
+                if ord.error.is_none() {
+                    if let Err(e) = (ord.consume)(batch.file, &mut c) {
+                        ord.error = Some(e);
+                    }
+                }
+                t.workers.give_back(c);
+            }
+            // Its buffers back to the reading, which goes on if it was
+            // waiting for them.
+            if let Ok(mut spare) = t.spare.lock() {
+                spare.records.push(spend(batch));
+                spare.stashes.extend(stash);
+                if ord.error.is_some() {
+                    spare.stop = true;
+                }
+                if spare.parked && !spare.stop {
+                    spare.parked = false;
+                    restart = true;
+                }
+            }
+        }
+        let next = ord.next;
+        drop(ord);
+        if restart {
+            s.spawn(move |s| read_task(s, t));
+        }
+        let more = t.done.lock().is_ok_and(|d| d.contains_key(&next));
+        if !more {
+            return;
         }
     }
 }
 
 /// One pass: evaluates the inputs' batches on the pool, several at a
-/// time, each on the pool thread that read it, and hands the results to
-/// `consume` in input order on a thread of its own. A pool of one thread
-/// does all of that on the calling thread instead ([`drive_alone`]).
+/// time, and hands the results to `consume` in input order. A pool of
+/// one thread does all of that on the calling thread instead
+/// ([`drive_alone`]).
 ///
 /// Reading is a task that reads one batch, queues the next read for
 /// whichever thread is free first, and evaluates its batch where its
 /// records were just read (on a thread of its own, the reader handed
 /// every record to another core's cache). No batch waits for another to
-/// be evaluated: evaluated batches wait in a reorder buffer until the
-/// ones before them are handed on (a batch split across the threads kept
-/// one of them idle at each batch's end while the other finished its
-/// last chunk). [`IN_FLIGHT`] record buffers per pool thread bound the
-/// memory: with none free, reading waits until a batch is handed on.
-/// With one-pass deduplication a batch is evaluated once, when read: each
-/// row is written as if it were kept, and its keys are worked out. Once
-/// its keys have been observed here (in input order, after every batch
-/// before it), its duplicates are taken back out here too and written as
-/// duplicates ([`retract_batch`]); only those rows are read again. (In a
-/// task of their own, every batch cost a wake-up of a pool thread and an
-/// event back: a quarter more context switches at `--jobs 2`.)
+/// be evaluated: evaluated batches wait until the ones before them are
+/// handed on, and the thread that finishes the batch that is next takes
+/// the in-order steps (see [`hand_on`]). A coordinator thread and a
+/// writer thread did them before: with two threads of work on two cores
+/// besides the pool's, every batch cost context switches (8,000 on 1M
+/// rows), and the output crossed to another core to be written.
+/// [`IN_FLIGHT`] record buffers per pool thread bound the memory: with
+/// none free, reading waits until a batch is handed on. With one-pass
+/// deduplication a batch is evaluated once, when read: each row is
+/// written as if it were kept, and its keys are worked out. Its keys are
+/// observed in input order, after every batch before it, and its
+/// duplicates are then taken back out and written as duplicates
+/// ([`retract_batch`]); only those rows are read again.
 #[allow(clippy::too_many_arguments)]
 fn drive<F>(
     readers: Vec<Box<dyn RecordSource>>,
@@ -649,19 +740,17 @@ fn drive<F>(
     pool: &rayon::ThreadPool,
     bar: Option<&ProgressBar>,
     progress_base: u64,
-    mut stream: Option<&mut Streaming>,
-    mut consume: F,
+    stream: Option<&mut Streaming>,
+    consume: F,
 ) -> Result<Vec<ReadCounts>, Error>
 where
     F: FnMut(usize, &mut ChunkOut) -> Result<(), Error> + Send,
 {
     let threads = pool.current_num_threads();
-    let mut progress = Progress::new(bar, progress_base, files.len());
+    let progress = Progress::new(bar, progress_base, files.len());
     if threads == 1 {
         return drive_alone(readers, names, files, run_ctx, progress, stream, consume);
     }
-    let (event_tx, event_rx) = channel::<Event>();
-    let (out_tx, out_rx) = sync_channel::<Processed>(IN_FLIGHT);
     let workers = Workers::new(threads);
     let keys_ctx = RunCtx {
         pass: Pass::Keys,
@@ -669,131 +758,45 @@ where
     };
     let tasks = Tasks {
         files,
+        names,
         workers: &workers,
         run_ctx,
         keys_ctx: &keys_ctx,
         keys_first: stream.is_some(),
-        reading: std::sync::Mutex::new((BatchReader::new(readers, names), None)),
-        spare: std::sync::Mutex::new(Spare {
+        reading: Mutex::new((BatchReader::new(readers, names), None)),
+        spare: Mutex::new(Spare {
             records: (0..IN_FLIGHT * threads + 1).map(|_| Vec::new()).collect(),
             stashes: Vec::new(),
             parked: false,
             stop: false,
         }),
-        events: event_tx,
+        done: Mutex::new(BTreeMap::new()),
+        ordered: Mutex::new(Ordered {
+            next: 0,
+            stream,
+            consume,
+            progress,
+            error: None,
+        }),
     };
-    let tasks = &tasks;
-    let stop_reading = || {
-        if let Ok(mut spare) = tasks.spare.lock() {
-            spare.stop = true;
-        }
-    };
-    std::thread::scope(|scope| -> Result<Vec<ReadCounts>, Error> {
-        let spares = &workers;
-        let writer = scope.spawn(move || -> Result<(), Error> {
-            for p in out_rx {
-                for mut c in p.chunks {
-                    consume(p.file, &mut c)?;
-                    spares.give_back(c);
-                }
-            }
-            Ok(())
-        });
-        let mut eval_result = Ok(());
-        pool.in_place_scope(|s| {
-            s.spawn(move |s| read_task(s, tasks));
-            let (mut observed, mut handed) = (0u64, 0u64);
-            let mut read: Option<u64> = None;
-            let mut keyed: BTreeMap<u64, (Batch, Vec<ChunkOut>, Vec<Stashed>)> = BTreeMap::new();
-            let mut evaluated: BTreeMap<u64, (Batch, Vec<ChunkOut>)> = BTreeMap::new();
-            let mut ready = Vec::new();
-            while read != Some(handed) {
-                if let Some(sig) = crate::interrupt::received() {
-                    eval_result = Err(Error::Interrupted(sig));
-                    return stop_reading();
-                }
-                // The tasks hold a sender: the channel stays open.
-                let Ok(event) = event_rx.recv() else {
-                    return stop_reading();
-                };
-                match event {
-                    Event::ReadEnd(n) => read = Some(n),
-                    Event::Panicked => return stop_reading(),
-                    Event::Keyed(batch, chunks, stash) => {
-                        keyed.insert(batch.seq, (batch, chunks, stash));
-                        let Some(st) = stream.as_deref_mut() else {
-                            continue;
-                        };
-                        // Here, not in a task: observing and taking the
-                        // few duplicates back out are short, and a task
-                        // would cost a wake-up and an event per batch.
-                        while let Some((batch, mut chunks, mut stash)) = keyed.remove(&observed) {
-                            observed += 1;
-                            retract_batch(
-                                st,
-                                names,
-                                tasks.workers,
-                                &batch,
-                                &mut stash,
-                                run_ctx,
-                                files,
-                                &mut chunks,
-                            );
-                            ready.push((batch, chunks, Some(stash)));
-                        }
-                    }
-                    Event::Evaluated(batch, chunks, stash) => ready.push((batch, chunks, stash)),
-                }
-                let mut restart = false;
-                for (batch, chunks, stash) in ready.drain(..) {
-                    evaluated.insert(batch.seq, (batch, chunks));
-                    if let Ok(mut spare) = tasks.spare.lock() {
-                        spare.stashes.extend(stash);
-                    }
-                }
-                while let Some((batch, chunks)) = evaluated.remove(&handed) {
-                    handed += 1;
-                    progress.batch_done(&batch);
-                    let file = batch.file;
-                    // Its buffers back to the reading, which goes on if it
-                    // was waiting for them.
-                    if let Ok(mut spare) = tasks.spare.lock() {
-                        spare.records.push(spend(batch));
-                        if spare.parked && !spare.stop {
-                            spare.parked = false;
-                            restart = true;
-                        }
-                    }
-                    if out_tx.send(Processed { file, chunks }).is_err() {
-                        eval_result =
-                            Err(Error::Output("output".into(), "the writer stopped".into()));
-                        return stop_reading();
-                    }
-                }
-                if restart {
-                    s.spawn(move |s| read_task(s, tasks));
-                }
-            }
-        });
-        drop(out_tx);
-        let wrote = writer.join().unwrap_or_else(|_| {
-            Err(Error::Output(
-                "output".into(),
-                "the writer thread failed".into(),
-            ))
-        });
-        wrote?;
-        let mut reading = tasks
-            .reading
-            .lock()
-            .map_err(|_| Error::Input("input".into(), "the reading failed".into()))?;
-        let (batches, error) = &mut *reading;
-        if let Some(e) = error.take() {
-            return Err(e);
-        }
-        eval_result?;
-        Ok(std::mem::take(&mut batches.counts))
-    })
+    let t = &tasks;
+    pool.in_place_scope(|s| s.spawn(move |s| read_task(s, t)));
+    let failed = || Error::Input("input".into(), "the reading failed".into());
+    let ordered = tasks.ordered.into_inner().map_err(|_| failed())?;
+    if let Some(e) = ordered.error {
+        return Err(e);
+    }
+    let (batches, error) = tasks.reading.into_inner().map_err(|_| failed())?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if ordered.next != batches.seq {
+        return Err(Error::Output(
+            "output".into(),
+            format!("{} of {} batches were handed on", ordered.next, batches.seq),
+        ));
+    }
+    Ok(batches.counts)
 }
 
 /// A pass on one thread (`--jobs 1`): each batch read, evaluated and

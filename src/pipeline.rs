@@ -50,7 +50,7 @@ const KEEP_BUFFER: usize = 1024 * 1024;
 /// Records per output chunk within a batch.
 const CHUNK: usize = 512;
 /// Batches in flight per pool thread (read, being evaluated, waiting to be
-/// handed on in order), and evaluated batches queued for the writer.
+/// handed on in order).
 const IN_FLIGHT: usize = 3;
 
 pub struct RunConfig<'a> {
@@ -916,7 +916,8 @@ struct Workers {
     spare: std::sync::Mutex<Vec<Worker>>,
     /// The buffers of chunks written, for chunks to come: a chunk's
     /// output bytes were allocated on the thread that evaluated it and
-    /// freed on the writer's, which glibc's malloc paid for in arena
+    /// freed on the thread that wrote it (then a writer thread of its
+    /// own; now often the other pool thread), which glibc's malloc paid for in arena
     /// locks, consolidation and fresh pages (`--jobs 2` spent twice as
     /// much CPU in malloc and free as `--jobs 1`).
     chunks: std::sync::Mutex<Vec<ChunkBuffers>>,

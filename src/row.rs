@@ -1210,8 +1210,9 @@ impl Worker {
         };
         match lane {
             Some(j) if run.pass == Pass::Keys => self.keys.hash = self.lanes.keys[j],
-            _ if spec.enabled() && !noted => self.keys.compute(rules, &view, spec),
-            _ => self.keys.clear(),
+            _ if noted => self.keys.clear(),
+            _ if spec.enabled() => self.keys.compute(rules, &view, spec),
+            _ => {}
         }
         if run.pass == Pass::Keys {
             out.facts.push(Fact {

@@ -121,12 +121,13 @@ fn international_form(raw: &str) -> Option<String> {
 }
 
 /// `"de"` -> `Region::DE`; `None` for anything that is not a known region.
+/// (Uppercased on the stack: this runs at every ask for a row's number.)
 fn region_id(code: &str) -> Option<Region> {
-    let code = code.trim();
-    if code.len() != 2 || !code.is_ascii() {
+    let &[a, b] = code.trim().as_bytes() else {
         return None;
-    }
-    code.to_ascii_uppercase().parse().ok()
+    };
+    let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+    std::str::from_utf8(&upper).ok()?.parse().ok()
 }
 
 #[cfg(test)]

@@ -93,35 +93,19 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames over the target.
     pub fn commit(self) -> Result<(), Error> {
-        let target = self.target.clone();
+        self.synced()?.persist()
+    }
+
+    /// Flushes and syncs: what must be on disk before the rename. A run's
+    /// stage files take this step together (see [`StageFiles::commit`]).
+    fn synced(self) -> Result<Synced, Error> {
+        let target = self.target;
         let err = |e: std::io::Error| {
             Error::Output(target.display().to_string(), format!("cannot write: {e}"))
         };
-        let mut tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
+        let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(err)?;
-        // A target another program holds open cannot be replaced on some
-        // systems: retry briefly, then fail naming it. The old file is never
-        // deleted first, and the temporary one goes when `tmp` is dropped.
-        let mut attempt = 1;
-        loop {
-            match tmp.persist(&target) {
-                Ok(_) => return Ok(()),
-                Err(e) if attempt == RENAME_TRIES => {
-                    return Err(Error::Output(
-                        target.display().to_string(),
-                        format!(
-                            "cannot replace it (is it open in another program?): {}",
-                            e.error
-                        ),
-                    ))
-                }
-                Err(e) => {
-                    tmp = e.file;
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-            }
-        }
+        Ok(Synced { target, tmp })
     }
 
     /// Another handle on the temporary file, for syncing it in the
@@ -697,6 +681,41 @@ impl RowWriter {
     }
 }
 
+/// A flushed and synced temporary file, to be renamed over its target.
+struct Synced {
+    target: PathBuf,
+    tmp: NamedTempFile,
+}
+
+impl Synced {
+    fn persist(self) -> Result<(), Error> {
+        let Synced { target, mut tmp } = self;
+        // A target another program holds open cannot be replaced on some
+        // systems: retry briefly, then fail naming it. The old file is never
+        // deleted first, and the temporary one goes when `tmp` is dropped.
+        let mut attempt = 1;
+        loop {
+            match tmp.persist(&target) {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt == RENAME_TRIES => {
+                    return Err(Error::Output(
+                        target.display().to_string(),
+                        format!(
+                            "cannot replace it (is it open in another program?): {}",
+                            e.error
+                        ),
+                    ))
+                }
+                Err(e) => {
+                    tmp = e.file;
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
+    }
+}
+
 /// The names of a run's data files: the five stage files, then the
 /// duplicates file, with the format's extension.
 pub fn output_names(format: Format) -> [String; 6] {
@@ -906,10 +925,42 @@ impl StageFiles {
                 return Err(f.error(e));
             }
         }
-        for s in self.sinks {
-            if let Sink::File(f) = s {
-                f.commit()?;
-            }
+        let files: Vec<std::sync::Mutex<Option<AtomicFile>>> = self
+            .sinks
+            .into_iter()
+            .filter_map(|s| match s {
+                Sink::File(f) => Some(std::sync::Mutex::new(Some(f))),
+                Sink::Discard => None,
+            })
+            .collect();
+        let sync = |slot: &std::sync::Mutex<Option<AtomicFile>>| {
+            let f = slot.lock().ok().and_then(|mut f| f.take());
+            f.expect("each file is synced once").synced()
+        };
+        // Every file is synced before any is renamed, so that a failed
+        // sync leaves all of the last run's outputs in place. The syncs run
+        // at once, each on a thread of its own: one after another, each
+        // waited for its last writes and a journal commit while the cores
+        // idled (a fifth of a second at a million rows).
+        let synced: Vec<Result<Synced, Error>> = std::thread::scope(|scope| {
+            let started: Vec<_> = files
+                .iter()
+                .map(|slot| {
+                    let builder = std::thread::Builder::new().name("leadsift-sync".into());
+                    builder.spawn_scoped(scope, || sync(slot)).map_err(|_| slot)
+                })
+                .collect();
+            started
+                .into_iter()
+                .map(|s| match s {
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    // No thread to be had: synced here, in turn.
+                    Err(slot) => sync(slot),
+                })
+                .collect()
+        });
+        for f in synced.into_iter().collect::<Result<Vec<_>, _>>()? {
+            f.persist()?;
         }
         Ok(())
     }

@@ -130,6 +130,12 @@ pub struct RunArgs {
     /// summary files, no state (gates still set the exit status).
     #[arg(long)]
     pub dry_run: bool,
+    /// Rename outputs into place without syncing them to disk first:
+    /// faster on a slow disk. A failed or interrupted run still leaves the
+    /// previous outputs, but a power cut or a system crash soon after the
+    /// run can leave its outputs incomplete.
+    #[arg(long)]
+    pub no_sync: bool,
     /// Stop at the first malformed row (status 1, nothing written) instead
     /// of rejecting it.
     #[arg(long)]

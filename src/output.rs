@@ -26,6 +26,8 @@ const RENAME_TRIES: u32 = 5;
 pub struct AtomicFile {
     target: PathBuf,
     out: BufWriter<NamedTempFile>,
+    /// Synced to disk before the rename (not with `--no-sync`).
+    sync: bool,
 }
 
 impl AtomicFile {
@@ -55,7 +57,16 @@ impl AtomicFile {
             // Small: a worker's chunk of rows (usually larger) goes to the
             // file as it is instead of being copied into the buffer first.
             out: BufWriter::with_capacity(64 * 1024, tmp),
+            sync: true,
         })
+    }
+
+    /// Renamed into place without syncing it first (`--no-sync`): a
+    /// failed run still leaves the previous file, but a power cut or a
+    /// system crash soon after the run may leave this one incomplete.
+    pub fn without_sync(mut self) -> Self {
+        self.sync = false;
+        self
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -104,7 +115,9 @@ impl AtomicFile {
             Error::Output(target.display().to_string(), format!("cannot write: {e}"))
         };
         let tmp = self.out.into_inner().map_err(|e| err(e.into_error()))?;
-        tmp.as_file().sync_all().map_err(err)?;
+        if self.sync {
+            tmp.as_file().sync_all().map_err(err)?;
+        }
         Ok(Synced { target, tmp })
     }
 
@@ -747,6 +760,9 @@ pub struct OutputOptions {
     pub stdout: Option<usize>,
     /// `--dry-run`: no file is created.
     pub dry_run: bool,
+    /// `--no-sync`: files are renamed into place without being synced to
+    /// disk first.
+    pub no_sync: bool,
 }
 
 /// Where one output goes.
@@ -854,6 +870,9 @@ impl StageFiles {
                 continue;
             }
             let mut f = AtomicFile::create(dir, &file_name)?;
+            if opts.no_sync {
+                f = f.without_sync();
+            }
             if opts.bom {
                 f.write_all(b"\xEF\xBB\xBF")?;
             }
@@ -866,7 +885,7 @@ impl StageFiles {
         let stdout_closed = matches!(stdout, Some((_, None)));
         Ok(StageFiles {
             unsynced: vec![0; sinks.len()],
-            sync_every: SYNC_EVERY,
+            sync_every: if opts.no_sync { u64::MAX } else { SYNC_EVERY },
             syncer: None,
             sinks,
             stdout,

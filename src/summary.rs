@@ -473,7 +473,7 @@ impl Summary {
     /// Writes the reports (`summary.md`, `summary.html`) and then
     /// `summary.json`, each atomically; `summary.json` comes last, so a
     /// run that stops in between leaves the previous one.
-    pub fn write(&self, dir: &Path) -> Result<(), crate::error::Error> {
+    pub fn write(&self, dir: &Path, sync: bool) -> Result<(), crate::error::Error> {
         let written = jiff::ZonedDateTime::now()
             .strftime("%Y-%m-%d %H:%M:%S %:z")
             .to_string();
@@ -485,6 +485,9 @@ impl Summary {
             ("summary.json", self.to_json() + "\n"),
         ] {
             let mut f = AtomicFile::create(dir, name)?;
+            if !sync {
+                f = f.without_sync();
+            }
             f.write_all(text.as_bytes())?;
             f.commit()?;
         }

@@ -318,6 +318,39 @@ fn outputs_are_identical_for_any_number_of_jobs() {
 }
 
 #[test]
+fn no_sync_writes_the_same_files_and_replaces_the_last_run() {
+    let t = tempdir().unwrap();
+    let input = write(t.path(), "messy.csv", &messy(5_000));
+    let synced = t.path().join("synced");
+    let unsynced = t.path().join("unsynced");
+    // A run before, whose outputs the --no-sync run replaces.
+    let old = write(t.path(), "old.csv", b"Email\nold@acme.io\n");
+    assert_eq!(run(&unsynced, &[&old]).code(), 0);
+    let a = run(&synced, &[&input]);
+    let b = run(&unsynced, &["--no-sync", &input]);
+    assert_eq!(
+        (a.code(), b.code()),
+        (0, 0),
+        "{} {}",
+        a.stderr(),
+        b.stderr()
+    );
+    assert_accounted(&b, 5_000);
+    for f in STAGE_FILES {
+        let x = std::fs::read(synced.join(f)).unwrap();
+        let y = std::fs::read(unsynced.join(f)).unwrap();
+        assert!(x == y, "{f} differs with --no-sync");
+    }
+    let left: Vec<_> = std::fs::read_dir(&unsynced)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".leadsift-tmp-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    assert_eq!(b.summary()["rows_in"], 5_000);
+}
+
+#[test]
 fn standard_input_and_json_summary() {
     let t = tempdir().unwrap();
     let csv = b"Email,Job Title\nceo@acme.io,CEO\n,Intern\n";

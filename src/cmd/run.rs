@@ -110,7 +110,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
             keys_written: summary.state.as_ref().map_or(0, |s| s.keys_written),
         })?;
     }
-    summary.write(&args.out)?;
+    summary.write(&args.out, !args.no_sync)?;
     if !args.quiet {
         summary.print();
     }
@@ -172,6 +172,7 @@ fn output_options(args: &RunArgs) -> Result<OutputOptions, Error> {
         bom: args.bom,
         stdout,
         dry_run: args.dry_run,
+        no_sync: args.no_sync,
     })
 }
 

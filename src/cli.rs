@@ -133,8 +133,9 @@ pub struct RunArgs {
     /// Rename outputs into place without syncing them to disk first:
     /// faster on a slow disk. A failed or interrupted run still leaves the
     /// previous outputs, but a power cut or a system crash soon after the
-    /// run can leave its outputs incomplete.
-    #[arg(long)]
+    /// run can leave its outputs incomplete. Not with --state, which must
+    /// only record outputs that are on disk.
+    #[arg(long, conflicts_with = "state")]
     pub no_sync: bool,
     /// Stop at the first malformed row (status 1, nothing written) instead
     /// of rejecting it.

@@ -348,6 +348,17 @@ fn no_sync_writes_the_same_files_and_replaces_the_last_run() {
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
     assert_eq!(b.summary()["rows_in"], 5_000);
+    // A state must only record outputs that are on disk.
+    let state = t.path().join("state.db");
+    let s = state.to_str().unwrap();
+    let c = run(&unsynced, &["--no-sync", "--state", s, &input]);
+    assert_eq!(c.code(), 2, "{}", c.stderr());
+    assert!(
+        c.stderr().contains("--no-sync") && c.stderr().contains("--state"),
+        "{}",
+        c.stderr()
+    );
+    assert!(!state.exists(), "no state is created");
 }
 
 #[test]

@@ -107,8 +107,9 @@ impl AtomicFile {
         self.synced()?.persist()
     }
 
-    /// Flushes and syncs: what must be on disk before the rename. A run's
-    /// stage files take this step together (see [`StageFiles::commit`]).
+    /// Flushes and (unless [`AtomicFile::without_sync`]) syncs: what must
+    /// be on disk before the rename. A run's stage files take this step
+    /// together (see [`StageFiles::commit`]).
     fn synced(self) -> Result<Synced, Error> {
         let target = self.target;
         let err = |e: std::io::Error| {
@@ -694,7 +695,7 @@ impl RowWriter {
     }
 }
 
-/// A flushed and synced temporary file, to be renamed over its target.
+/// A flushed (and synced) temporary file, to be renamed over its target.
 struct Synced {
     target: PathBuf,
     tmp: NamedTempFile,

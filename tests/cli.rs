@@ -341,11 +341,7 @@ fn no_sync_writes_the_same_files_and_replaces_the_last_run() {
         let y = std::fs::read(unsynced.join(f)).unwrap();
         assert!(x == y, "{f} differs with --no-sync");
     }
-    let left: Vec<_> = std::fs::read_dir(&unsynced)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".leadsift-tmp-"))
-        .collect();
+    let left = temp_files(&unsynced);
     assert!(left.is_empty(), "temporary files left: {left:?}");
     assert_eq!(b.summary()["rows_in"], 5_000);
     // A state must only record outputs that are on disk.
@@ -903,11 +899,7 @@ fn sigterm_during_a_run_leaves_the_previous_outputs_and_no_temporary_files() {
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
     assert!(before == after, "the previous outputs changed");
-    let temps: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with(".leadsift-tmp-"))
-        .collect();
+    let temps = temp_files(&out);
     assert!(temps.is_empty(), "{temps:?}");
 }
 
@@ -965,13 +957,7 @@ fn a_full_disk_fails_the_run_and_keeps_the_previous_outputs() {
     let second = run(&out, &[&big]);
     let before_ok = first.code() == 0;
     let leads = std::fs::read_to_string(out.join("leads.csv")).unwrap_or_default();
-    let temps: Vec<String> = std::fs::read_dir(&out)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n.starts_with(".leadsift-tmp-"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let temps = temp_files(&out);
     let _ = Command::new("umount").arg(&mnt).status();
     assert!(before_ok, "{}", first.stderr());
     assert_eq!(second.code(), 1, "{}", second.stderr());

@@ -339,6 +339,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
             fills: HashedMap::default(),
         },
         merged: Vec::new(),
+        input_bytes: cfg.inputs.iter().map(|s| s.size).sum(),
     });
     let mut stage_files = StageFiles::create(cfg.out_dir, &layout, &cfg.output)?;
     let mut upserted: HashedMap<()> = HashedMap::default();
@@ -1103,6 +1104,16 @@ fn observe_batch<'n>(
         dropped: Vec::new(),
         names,
     };
+    // The first batch tells how long a row is: the key table is sized
+    // for as many rows as the inputs hold at that length (at most
+    // [`RESERVE_MAX`]), rather than doubling its way there.
+    if batch.seq == 0 && batch.bytes > 0 {
+        if let Some(total) = st.input_bytes {
+            let rows = u128::from(total) * batch.len as u128 / u128::from(batch.bytes);
+            let rows = rows.min(u128::from(RESERVE_MAX)) as usize;
+            st.plan.index.reserve(rows);
+        }
+    }
     for c in facts {
         st.plan.index.warm(&c.facts);
     }
@@ -1127,7 +1138,13 @@ pub struct Streaming {
     /// Grows batch by batch; its file bases are set as files begin.
     plan: Plan,
     merged: Vec<u32>,
+    /// The inputs' sizes in all, when every one is known.
+    input_bytes: Option<u64>,
 }
+
+/// The most keys the table is sized for ahead of time (2^26: 64 Mi keys,
+/// a 1 GiB table); past that it grows as the keys come.
+const RESERVE_MAX: u64 = 1 << 26;
 
 /// Whether deduplication can be decided in one pass (see [`Streaming`]).
 fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {

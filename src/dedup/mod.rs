@@ -283,6 +283,12 @@ impl Index {
         }
     }
 
+    /// Room for `keys` distinct keys in the key table (see
+    /// [`KeyTable::reserve`]).
+    pub fn reserve(&mut self, keys: usize) {
+        self.keys.reserve(keys);
+    }
+
     /// Brings the table's lines of the first keys of `facts` into the
     /// cache before they are observed (see [`KeyTable::warm`]).
     pub fn warm(&self, facts: &[Fact]) {

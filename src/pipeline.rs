@@ -331,7 +331,7 @@ pub fn run(rules: &Compiled, cfg: RunConfig) -> Result<Finished, Error> {
     });
     let mut streaming = one_pass.then(|| Streaming {
         plan: Plan {
-            index: Index::new(rules.dedup.order),
+            index: Index::one_key_first(),
             prior: HashedMap::default(),
             file_base: Vec::new(),
             names: names.clone(),

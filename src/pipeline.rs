@@ -1142,9 +1142,11 @@ pub struct Streaming {
     input_bytes: Option<u64>,
 }
 
-/// The most keys the table is sized for ahead of time (2^26: 64 Mi keys,
-/// a 1 GiB table); past that it grows as the keys come.
-const RESERVE_MAX: u64 = 1 << 26;
+/// The most keys the table is sized for ahead of time (2^24: 16 Mi keys,
+/// a 256 MiB table, what ten million distinct keys need); past that it
+/// grows as the keys come. An estimate thrown off by short first rows
+/// costs at most that.
+const RESERVE_MAX: u64 = 1 << 24;
 
 /// Whether deduplication can be decided in one pass (see [`Streaming`]).
 fn one_pass_dedup(rules: &Compiled, cfg: &RunConfig) -> bool {

@@ -117,7 +117,8 @@ impl KeyTable {
         let want = keys
             .saturating_mul(8)
             .div_ceil(WAYS * 7)
-            .next_power_of_two();
+            .next_power_of_two()
+            .max(FIRST);
         if want > self.buckets.len() {
             self.resize(want);
         }

@@ -149,7 +149,14 @@ impl Bests {
     fn push(&mut self, b: Best) {
         match self {
             Bests::Full(v) => v.push(b),
-            Bests::Places(v) => v.push([b.line, b.row]),
+            Bests::Places(v) => {
+                // What `get` answers for the fields it does not keep.
+                debug_assert!(
+                    b.rank == 0 && b.stage == Stage::Lead && b.score == 0 && b.empty == 0,
+                    "a row of one-pass deduplication with more than its place: {b:?}"
+                );
+                v.push([b.line, b.row]);
+            }
         }
     }
 }

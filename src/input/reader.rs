@@ -269,6 +269,10 @@ impl<R: Read> CsvReader<R> {
         let mut verbatim = true;
         let quote_from =
             |at: usize| memchr::memchr(b'"', &line[at..]).map_or(usize::MAX, |q| at + q);
+        // Where the delimiters are, for the unquoted values' ends: one bit
+        // a byte, found 16 bytes at a time, so that each value's end is
+        // the next bit set rather than a search of its own.
+        let delims = Delimiters::of(line, d);
         let mut next_quote = quote_from(0);
         let mut risky = 0u64;
         let mut room = rec.bounds.len() / 2;
@@ -321,7 +325,10 @@ impl<R: Read> CsvReader<R> {
                     next_quote = quote_from(i);
                 }
             } else {
-                let n = find_byte(line, i, d) - i;
+                let n = match &delims {
+                    Some(m) => m.next(i, line.len()),
+                    None => find_byte(line, i, d),
+                } - i;
                 rec.bounds[2 * nf] = span_at(i);
                 rec.bounds[2 * nf + 1] = span_at(i + n);
                 verbatim = verbatim && next_quote >= i + n && nf < 64;
@@ -512,6 +519,91 @@ fn apart(rec: &mut Record, len: usize, ends: &[usize]) {
     }
     rec.data_len = len + n.saturating_sub(1);
     rec.fields = n;
+}
+
+/// The longest line whose delimiters [`Delimiters`] marks (a longer one
+/// is searched value by value with [`find_byte`]).
+const MARKED: usize = 512;
+
+/// Bit `i % 64` of word `i / 64` set: byte `i` of a line is the
+/// delimiter; no bit past the line's end.
+struct Delimiters([u64; MARKED / 64]);
+
+impl Delimiters {
+    /// The delimiters of `line`; `None` past [`MARKED`] bytes.
+    #[inline]
+    fn of(line: &[u8], d: u8) -> Option<Delimiters> {
+        if line.len() > MARKED {
+            return None;
+        }
+        let mut words = [0u64; MARKED / 64];
+        let (blocks, tail) = line.as_chunks::<16>();
+        for (k, b) in blocks.iter().enumerate() {
+            words[k / 4] |= u64::from(mask16(b, d)) << (16 * (k % 4));
+        }
+        if !tail.is_empty() {
+            // Padded with a byte that is not the delimiter.
+            let mut last = [!d; 16];
+            last[..tail.len()].copy_from_slice(tail);
+            let k = blocks.len();
+            words[k / 4] |= u64::from(mask16(&last, d)) << (16 * (k % 4));
+        }
+        Some(Delimiters(words))
+    }
+
+    /// The first delimiter at or after `from`, or `len` (the line's
+    /// length) when there is none.
+    #[inline]
+    fn next(&self, from: usize, len: usize) -> usize {
+        let mut k = from / 64;
+        let mut w = self.0.get(k).map_or(0, |w| w & (!0u64 << (from % 64)));
+        loop {
+            if w != 0 {
+                return k * 64 + w.trailing_zeros() as usize;
+            }
+            k += 1;
+            match self.0.get(k) {
+                Some(&next) if k * 64 < len => w = next,
+                _ => return len,
+            }
+        }
+    }
+}
+
+/// Bit `i` set: `b[i] == d`. SSE2 (every x86-64 has it) through
+/// `safe_arch`; elsewhere eight bytes at a time.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+fn mask16(b: &[u8; 16], d: u8) -> u16 {
+    use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
+    let eq = cmp_eq_mask_i8_m128i(
+        load_unaligned_m128i(b),
+        safe_arch::set_splat_i8_m128i(d as i8),
+    );
+    move_mask_i8_m128i(eq) as u16
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline]
+fn mask16(b: &[u8; 16], d: u8) -> u16 {
+    mask16_words(b, d)
+}
+
+/// [`mask16`] a word at a time: a byte of `w ^ repeated(d)` is zero
+/// exactly where `(x & 0x7f) + 0x7f` and `x` both leave its top bit
+/// clear; the top bits are then gathered into one byte by a multiply.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn mask16_words(b: &[u8; 16], d: u8) -> u16 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOWS: u64 = ONES * 0x7f;
+    let one = |w: u64| {
+        let x = w ^ (ONES * u64::from(d));
+        let zero = !(((x & LOWS) + LOWS) | x | LOWS);
+        ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u16
+    };
+    let (lo, hi) = b.split_at(8);
+    let word = |h: &[u8]| u64::from_le_bytes(h.try_into().unwrap_or_default());
+    one(word(lo)) | one(word(hi)) << 8
 }
 
 /// The position of the first `b` in `hay` from `from` on, or `hay.len()`:
@@ -905,12 +997,16 @@ mod tests {
         };
         let mut fast_records = 0;
         for case in 0..6000 {
-            let alphabet: &[u8] = if case % 2 == 0 {
+            let alphabet: &[u8] = if case % 3 == 2 {
+                // Lines past the 512 bytes whose delimiters are marked in
+                // one pass: few line ends.
+                b"abcdefghij ,,,\xc3\xa9"
+            } else if case % 2 == 0 {
                 short_fields
             } else {
                 long_fields
             };
-            let len = (next() % 160) as usize;
+            let len = (next() % if case % 3 == 2 { 1400 } else { 160 }) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
@@ -954,6 +1050,39 @@ mod tests {
                 .position(|&c| c == b',')
                 .map_or(len, |k| from + k);
             assert_eq!(find_byte(&hay, from, b','), want, "{hay:?} from {from}");
+        }
+    }
+
+    #[test]
+    fn delimiter_masks_find_every_delimiter() {
+        // Delimiters `,` `;` tab `|`, and bytes a word-at-a-time test could
+        // mistake for them (high bit, zero, 0xFF, neighbours).
+        let alphabet = [
+            b',', b';', b'\t', b'|', b'-', b'+', b'a', 0x80, 0xAC, 0x00, 0xFF,
+        ];
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
+        for round in 0..20_000 {
+            let d = [b',', b';', b'\t', b'|', 0x00, 0xFF][round % 6];
+            let mut block = [0u8; 16];
+            block.fill_with(|| alphabet[(rng.next() % alphabet.len() as u64) as usize]);
+            let want = (0..16).fold(0u16, |m, i| m | u16::from(block[i] == d) << i);
+            assert_eq!(mask16(&block, d), want, "{block:?} {d}");
+            assert_eq!(mask16_words(&block, d), want, "{block:?} {d}");
+            let len = (rng.next() % (MARKED as u64 + 40)) as usize;
+            let line: Vec<u8> = (0..len)
+                .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+                .collect();
+            let Some(marks) = Delimiters::of(&line, d) else {
+                assert!(len > MARKED);
+                continue;
+            };
+            for from in 0..=len {
+                let want = line[from..]
+                    .iter()
+                    .position(|&c| c == d)
+                    .map_or(len, |k| from + k);
+                assert_eq!(marks.next(from, len), want, "{line:?} {d} from {from}");
+            }
         }
     }
 
